@@ -1,0 +1,51 @@
+#ifndef VB_UTIL_BOUNDS_H
+#define VB_UTIL_BOUNDS_H
+
+/* Every size and count limit of the project lives here. */
+
+/* HTTP */
+#define HTTP_BODY_MAX_DEFAULT	(1024 * 1024)	/* bytes; config http.body_max */
+#define HTTP_BODY_MAX_LIMIT	(64 * 1024 * 1024)
+#define HTTP_PATH_MAX		2048
+#define HTTP_QUERY_PARAMS_MAX	32
+#define HTTP_QUERY_VALUE_MAX	4096
+#define HTTP_HEADER_VALUE_MAX	1024
+#define HTTP_ROUTE_PARAMS_MAX	2
+#define HTTP_RESPONSE_MAX	(64 * 1024 * 1024)
+#define REQUEST_ID_LEN		16
+
+/* JSON */
+#define JSON_DEPTH_MAX		16	/* nesting of any request body */
+#define JSON_STRING_MAX		(64 * 1024)	/* one string value, bytes */
+
+/* SCIM */
+#define SCIM_ID_LEN		36	/* uuid text */
+#define SCIM_ATTR_NAME_MAX	256	/* a full attribute path with URN */
+#define SCIM_FILTER_MAX		4096	/* filter expression, bytes */
+#define SCIM_FILTER_DEPTH_MAX	32	/* nesting of parentheses/not */
+#define SCIM_FILTER_NODES_MAX	256	/* comparisons in one filter */
+#define SCIM_USERNAME_MAX	256
+#define SCIM_DISPLAYNAME_MAX	512
+#define SCIM_MULTI_MAX		100	/* values of one multi-valued attr
+					 * (members excepted) */
+#define SCIM_MEMBERS_PATCH_MAX	50000	/* member values in one request */
+#define SCIM_PATCH_OPS_MAX	1000	/* operations in one PATCH */
+#define SCIM_LIST_COUNT_DEFAULT	100	/* page size when count is absent */
+#define SCIM_LIST_COUNT_MAX	1000	/* "count" is capped to this */
+#define SCIM_BULK_OPS_MAX	1000	/* advertised maxOperations */
+#define SCIM_BULK_PAYLOAD_MAX	(4 * 1024 * 1024) /* maxPayloadSize */
+#define SCIM_ATTRS_PARAM_MAX	64	/* names in attributes= */
+
+/* tokens */
+#define TOKEN_NAME_MAX		64
+#define TOKEN_TEXT_MAX		128
+
+/* logs */
+#define LOG_LINE_MAX		2048
+#define LOG_CLIENT_STR_MAX	100	/* client strings are cut to this */
+
+/* database */
+#define DB_POOL_MAX		256
+#define DB_DSN_MAX		1024
+
+#endif
