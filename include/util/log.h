@@ -1,6 +1,8 @@
 #ifndef VB_UTIL_LOG_H
 #define VB_UTIL_LOG_H
 
+#include <stddef.h>
+
 /*
  * Logging to stderr, one line per event, logfmt (key=value) after the
  * level and message. Never pass a secret. Client-supplied strings must
