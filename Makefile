@@ -39,7 +39,7 @@ UNIT_TESTS = test_util test_config test_crypto test_schema test_filter \
 	test_patch test_resource test_http
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # integration tests: tests/integration/it_<area>.c, share itest.c
-IT_TESTS = it_service it_scim_users it_scim_groups it_scim_bad_input \
+IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \
 	it_scim_clients it_scim_bulk
 IT_BINS = $(IT_TESTS:%=$(BUILD)/tests/%)
 IT_HARNESS = tests/integration/itest.c
@@ -83,7 +83,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_LINK) tests/unit/testlib.h
 $(BUILD)/tests/it_%: tests/integration/it_%.c $(IT_HARNESS) \
 	    tests/integration/itest.h $(BUILD)/libvb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/integration $(LDFLAGS_ALL) -o $@ $< \
+	$(CC) $(CFLAGS_ALL) -Itests/integration -Itests/unit $(LDFLAGS_ALL) -o $@ $< \
 	    $(IT_HARNESS) $(BUILD)/libvb.a $(LIBS)
 
 tests: $(BIN) $(UNIT_BINS) $(IT_BINS)

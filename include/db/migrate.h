@@ -12,6 +12,17 @@
 
 struct db_conn;
 
+/* One embedded migration; the array is generated from sql/ by
+ * scripts/embed-sql.sh (build/gen/migrations.c), ascending versions. */
+struct db_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+extern const struct db_migration db_migrations[];
+extern const unsigned db_nmigrations;
+
 /* Apply pending migrations over c (not in a transaction). *applied gets
  * how many were applied (may be NULL). */
 int db_migrate(struct db_conn *c, int *applied) WUR;
