@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/bounds.h"
 #include "util/strutil.h"
@@ -336,7 +337,8 @@ lex_string(struct parser *p, char **outp)
 		for (k = 0; k < 2; k++) {
 			if (k == 1 && (i + 1 >= p->len || u[i] != '\\' ||
 			    u[i + 1] != 'u')) {
-				r = perr(p, esc, "unpaired surrogate in string");
+				r = perr(p, i - 6, "unpaired surrogate in "
+				    "string");
 				goto out;
 			}
 			if (i + 6 > p->len) {
@@ -371,7 +373,8 @@ lex_string(struct parser *p, char **outp)
 				continue;
 			}
 			if (lo < 0xdc00 || lo > 0xdfff) {
-				r = perr(p, i, "unpaired surrogate in string");
+				r = perr(p, i - 6, "unpaired surrogate in "
+				    "string");
 				goto out;
 			}
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -768,6 +771,7 @@ static int
 parse_attrexp(struct parser *p, struct scim_filter **out)
 {
 	struct scim_attr_path path;
+	const struct scim_attr *a;
 	struct scim_filter *f = NULL;
 	size_t at = p->pos, n, opat, i;
 	int r;
@@ -781,11 +785,18 @@ parse_attrexp(struct parser *p, struct scim_filter **out)
 	if (p->pos < p->len && p->s[p->pos] == '[') {
 		if ((r = parse_valuepath(p, &path, at, out)) != 0)
 			return r;
-		if (p->pos < p->len && p->s[p->pos] == '.')
+		if (p->pos < p->len && p->s[p->pos] == '.') {
+			scim_filter_free(*out);
+			*out = NULL;
 			return perr(p, p->pos, "sub-attribute after a value "
 			    "filter is only allowed in PATCH paths");
+		}
 		return 0;
 	}
+	a = path.sub != NULL ? path.sub : path.attr;
+	if (a->returned == SCIM_RET_NEVER)
+		return perr(p, at, "attribute \"%s\" cannot be filtered on",
+		    a->name);
 	if (p->pos >= p->len || !is_ws(p->s[p->pos]))
 		return perr_near(p, p->pos, "expected a space and an operator");
 	skip_ws(p);
@@ -889,13 +900,18 @@ out:
 static int
 accept_kw(struct parser *p, const char *kw)
 {
-	size_t save = p->pos, n;
+	size_t save = p->pos, n, end;
+	char prev;
 
+	/* RFC 7644 puts SP around and/or; also accept them right after a
+	 * closing ')' ']' '"' or right before '(' */
 	skip_ws(p);
 	n = word_len(p);
-	if (p->pos > save && n == strlen(kw) &&
-	    str_ieq_n(p->s + p->pos, n, kw) && p->pos + n < p->len &&
-	    (is_ws(p->s[p->pos + n]) || p->s[p->pos + n] == '(')) {
+	end = p->pos + n;
+	prev = save > 0 ? p->s[save - 1] : ' ';
+	if ((p->pos > save || prev == ')' || prev == ']' || prev == '"') &&
+	    n == strlen(kw) && str_ieq_n(p->s + p->pos, n, kw) &&
+	    (end == p->len || is_ws(p->s[end]) || p->s[end] == '(')) {
 		p->pos += n;
 		return 1;
 	}

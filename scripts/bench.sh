@@ -1,0 +1,93 @@
+#!/bin/sh
+# make bench: the SCIM server under load, against a private PostgreSQL
+# holding 100,000 users and 10,000 groups, with wrk at 1 and 32
+# connections, next to pgbench's ceiling for the same insert.
+# Environment: BENCH_SECONDS (default 10), BENCH_USERS (100000),
+# BENCH_GROUPS (10000), VB_BINARY (./vaultbridge).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+secs=${BENCH_SECONDS:-10}
+users=${BENCH_USERS:-100000}
+groups=${BENCH_GROUPS:-10000}
+bin=${VB_BINARY:-$root/vaultbridge}
+
+command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/deps.sh)"; exit 1; }
+command -v pgbench >/dev/null || PATH="$PATH:/usr/lib/postgresql/15/bin"
+
+dir=$(mktemp -d /tmp/vb-bench.XXXXXX)
+chmod 0755 "$dir"
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	sh scripts/pg.sh stop "$dir/pg" >/dev/null 2>&1 || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+dsn=$(sh scripts/pg.sh start "$dir/pg")
+psql_() { psql "$dsn" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+port=$((20000 + $$ % 20000))
+cat > "$dir/vb.conf" <<CONF
+http.listen = 127.0.0.1
+http.port = $port
+db.dsn = "$dsn"
+db.pool_size = 32
+http.max_conns = 512
+log.level = warn
+CONF
+"$bin" --config "$dir/vb.conf" migrate >/dev/null
+token=$("$bin" --config "$dir/vb.conf" token create --name bench --scopes all | head -n 1)
+
+echo "bench: seeding $users users and $groups groups..."
+psql_ -v users="$users" -v groups="$groups" -f scripts/bench/seed.sql
+psql_ -c "SELECT id FROM scim_group" > "$dir/group_ids"
+psql_ -c "SELECT id FROM scim_user ORDER BY random() LIMIT 20000" > "$dir/user_ids"
+
+"$bin" --config "$dir/vb.conf" serve 2> "$dir/vb.log" &
+pid=$!
+i=0
+until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -gt 100 ] && { echo "bench: server did not start"; cat "$dir/vb.log"; exit 1; }
+	sleep 0.1
+done
+
+export VB_TOKEN="$token" VB_BENCH_DIR="$root/scripts/bench" VB_USERS="$users"
+export VB_GROUP_IDS="$dir/group_ids" VB_USER_IDS="$dir/user_ids"
+url="http://127.0.0.1:$port"
+
+printf '\n%-28s %8s %10s %10s %10s %8s\n' scenario clients req/s p50_ms p99_ms errors
+run() {
+	name=$1 script=$2 conns=$3
+	threads=2
+	[ "$conns" -eq 1 ] && threads=1
+	line=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 5s \
+	    -s "scripts/bench/$script" "$url" | grep '^RESULT')
+	rps=$(echo "$line" | sed 's/.*rps=\([^ ]*\).*/\1/')
+	p50=$(echo "$line" | sed 's/.*p50_ms=\([^ ]*\).*/\1/')
+	p99=$(echo "$line" | sed 's/.*p99_ms=\([^ ]*\).*/\1/')
+	errs=$(echo "$line" | sed 's/.*errors=\([^ ]*\).*/\1/')
+	printf '%-28s %8s %10s %10s %10s %8s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$errs"
+}
+for c in 1 32; do
+	run "POST /Users" post_user.lua "$c"
+	run "GET /Users?filter=userName" get_filter.lua "$c"
+	run "GET /Users list page (100)" list_page.lua "$c"
+	run "PATCH /Groups add member" patch_member.lua "$c"
+done
+rss=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$pid/status")
+echo
+echo "daemon peak RSS (VmHWM): $rss"
+
+psql_ -c "CREATE TABLE bench_user (LIKE scim_user INCLUDING ALL)"
+echo
+printf '%-28s %8s %10s %10s\n' "pgbench ceiling" clients tps latency_ms
+for c in 1 32; do
+	j=2; [ "$c" -eq 1 ] && j=1
+	out=$(pgbench -n -f scripts/bench/pgbench_insert.sql -c "$c" -j "$j" \
+	    -T "$secs" "$dsn" 2>/dev/null)
+	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\).*/\1/p')
+	printf '%-28s %8s %10s %10s\n' "INSERT like POST /Users" "$c" "$tps" "$lat"
+done

@@ -1,0 +1,505 @@
+#include "db/pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "db/migrate.h"
+#include "db_int.h"
+#include "util/bounds.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+/*
+ * A fixed array of connection slots guarded by one mutex; a condition
+ * variable wakes waiters when a slot is released. Connecting happens
+ * outside the lock (the slot is marked in use meanwhile), so a slow or
+ * dead server never blocks the other threads' release/acquire.
+ */
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *dsn;
+	unsigned size;
+	unsigned connect_timeout_s;
+	unsigned acquire_timeout_ms;
+	unsigned statement_timeout_ms;
+	struct db_conn *slots;
+};
+
+int
+db_pool_new(const struct db_pool_opts *o, struct db_pool **out)
+{
+	struct db_pool *p = NULL;
+	pthread_condattr_t ca;
+	int r = ERR_ALLOC, have_mu = 0, have_cv = 0;
+
+	*out = NULL;
+	if (o == NULL || o->dsn == NULL || o->size < 1 ||
+	    o->size > DB_POOL_MAX || strlen(o->dsn) > DB_DSN_MAX)
+		return ERR_CONFIG;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto out;
+	if ((p->dsn = strdup(o->dsn)) == NULL ||
+	    (p->slots = calloc(o->size, sizeof(*p->slots))) == NULL)
+		goto out;
+	p->size = o->size;
+	p->connect_timeout_s = o->connect_timeout_s;
+	p->acquire_timeout_ms = o->acquire_timeout_ms;
+	p->statement_timeout_ms = o->statement_timeout_ms;
+	r = ERR_INTERNAL;
+	if (pthread_mutex_init(&p->mu, NULL) != 0)
+		goto out;
+	have_mu = 1;
+	if (pthread_condattr_init(&ca) != 0)
+		goto out;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&p->cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto out;
+	}
+	pthread_condattr_destroy(&ca);
+	have_cv = 1;
+	*out = p;
+	p = NULL;
+	r = 0;
+out:
+	if (p != NULL) {
+		if (have_cv)
+			pthread_cond_destroy(&p->cv);
+		if (have_mu)
+			pthread_mutex_destroy(&p->mu);
+		free(p->slots);
+		free(p->dsn);
+		free(p);
+	}
+	return r;
+}
+
+static void
+conn_close(struct db_conn *c)
+{
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	c->broken = 0;
+}
+
+void
+db_pool_free(struct db_pool *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->size; i++)
+		conn_close(&p->slots[i]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->slots);
+	free(p->dsn);
+	free(p);
+}
+
+/*
+ * An idle connection whose server went away (restart, fast shutdown,
+ * idle timeout) has unread input or EOF on its socket; notice that before
+ * handing it out instead of failing the caller's first statement.
+ */
+static int
+conn_alive(struct db_conn *c)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+	int fd;
+
+	if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK)
+		return 0;
+	if ((fd = PQsocket(c->pg)) < 0)
+		return 0;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	if (PQconsumeInput(c->pg) == 0 || PQstatus(c->pg) != CONNECTION_OK)
+		return 0;
+	while ((n = PQnotifies(c->pg)) != NULL)
+		PQfreemem(n);
+	return PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
+static int
+conn_open(struct db_pool *p, struct db_conn *c)
+{
+	const char *keys[5], *vals[5];
+	const char *pv[1];
+	char ct[16], st[24];
+	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
+	int r;
+
+	conn_close(c);
+	snprintf(ct, sizeof(ct), "%u",
+	    p->connect_timeout_s > 0 ? p->connect_timeout_s : 5);
+	/* the DSN first: the settings after it override its own */
+	keys[0] = "dbname";
+	vals[0] = p->dsn;
+	keys[1] = "connect_timeout";
+	vals[1] = ct;
+	keys[2] = "application_name";
+	vals[2] = "vaultbridge";
+	keys[3] = "client_encoding";
+	vals[3] = "UTF8";
+	keys[4] = NULL;
+	vals[4] = NULL;
+	c->pg = PQconnectdbParams(keys, vals, 1);
+	if (c->pg == NULL)
+		return ERR_ALLOC;
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		log_clean(PQerrorMessage(c->pg), msg, sizeof(msg));
+		log_warn("database connect failed: %s", msg);
+		conn_close(c);
+		return ERR_DB_UNAVAILABLE;
+	}
+	if (p->statement_timeout_ms > 0) {
+		snprintf(st, sizeof(st), "%u", p->statement_timeout_ms);
+		pv[0] = st;
+		if ((r = db_exec_cmd(c, "SELECT pg_catalog.set_config("
+		    "'statement_timeout', $1, false)", 1, pv)) != 0) {
+			conn_close(c);
+			return r == ERR_ALLOC ? r : ERR_DB_UNAVAILABLE;
+		}
+	}
+	return 0;
+}
+
+static void
+deadline_after(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+int
+db_acquire(struct db_pool *p, struct db_conn **out)
+{
+	struct timespec deadline;
+	struct db_conn *c = NULL;
+	unsigned i;
+	int r = 0, rc;
+
+	*out = NULL;
+	deadline_after(&deadline, p->acquire_timeout_ms);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		/* prefer a slot that is already connected */
+		for (i = 0; i < p->size; i++) {
+			if (p->slots[i].in_use)
+				continue;
+			if (c == NULL || (c->pg == NULL &&
+			    p->slots[i].pg != NULL))
+				c = &p->slots[i];
+		}
+		if (c != NULL)
+			break;
+		rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+		if (rc == ETIMEDOUT) {
+			pthread_mutex_unlock(&p->mu);
+			log_warn("database pool: no free connection within "
+			    "%u ms", p->acquire_timeout_ms);
+			return ERR_DB_UNAVAILABLE;
+		}
+	}
+	c->in_use = 1;
+	pthread_mutex_unlock(&p->mu);
+
+	c->sqlstate[0] = '\0';
+	if (!conn_alive(c))
+		r = conn_open(p, c);
+	if (r != 0) {
+		pthread_mutex_lock(&p->mu);
+		c->in_use = 0;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+db_release(struct db_pool *p, struct db_conn *c)
+{
+	PGTransactionStatusType ts;
+
+	if (c == NULL)
+		return;
+	if (c->pg != NULL && !c->broken &&
+	    PQstatus(c->pg) == CONNECTION_OK) {
+		ts = PQtransactionStatus(c->pg);
+		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+			db_rollback(c);
+		else if (ts != PQTRANS_IDLE)
+			c->broken = 1;
+	} else if (c->pg != NULL)
+		c->broken = 1;
+	if (c->broken)
+		conn_close(c);
+	pthread_mutex_lock(&p->mu);
+	c->in_use = 0;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Connection-level failures: the session cannot be used again. */
+static int
+state_is_fatal(const char *s)
+{
+	return strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
+	    strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0;
+}
+
+/* Failures a later retry may not see: report as "unavailable" (503). */
+static int
+state_is_transient(const char *s)
+{
+	return strcmp(s, "57014") == 0 || strcmp(s, "40001") == 0 ||
+	    strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0 ||
+	    strncmp(s, "53", 2) == 0;
+}
+
+/*
+ * Turn a statement's result into 0 (*resp = res) or an error code, log
+ * the failure and free res.
+ */
+static int
+exec_result(struct db_conn *c, PGresult *res, PGresult **resp)
+{
+	ExecStatusType st;
+	const char *s, *m;
+	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
+	int r = ERR_INTERNAL;
+
+	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		*resp = res;
+		return 0;
+	}
+	s = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", s != NULL ? s : "");
+	if (PQstatus(c->pg) != CONNECTION_OK || state_is_fatal(c->sqlstate)) {
+		c->broken = 1;
+		r = ERR_DB_UNAVAILABLE;
+	} else if (res == NULL)
+		r = ERR_ALLOC;
+	else if (strcmp(c->sqlstate, "23505") == 0)
+		r = ERR_CONFLICT;
+	else if (state_is_transient(c->sqlstate))
+		r = ERR_DB_UNAVAILABLE;
+	else if (c->sqlstate[0] == '\0') {
+		/* no SQLSTATE from the server: protocol trouble */
+		c->broken = 1;
+		r = ERR_DB_UNAVAILABLE;
+	}
+	/*
+	 * Log the primary message only: details may quote stored or client
+	 * values. Client-caused classes (22 data, 23 constraints) are
+	 * reported to the caller and logged at debug.
+	 */
+	m = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+	    NULL;
+	if (m == NULL)
+		m = PQerrorMessage(c->pg);
+	log_clean(m, msg, sizeof(msg));
+	if (strncmp(c->sqlstate, "22", 2) == 0 ||
+	    strncmp(c->sqlstate, "23", 2) == 0)
+		log_debug("database statement failed sqlstate=%s msg=\"%s\"",
+		    c->sqlstate, msg);
+	else
+		log_warn("database statement failed sqlstate=%s msg=\"%s\"",
+		    c->sqlstate[0] != '\0' ? c->sqlstate : "none", msg);
+	PQclear(res);
+	return r;
+}
+
+int
+db_exec_full(struct db_conn *c, const char *sql, int n,
+    const char *const *vals, const int *lens, const int *fmts,
+    PGresult **resp)
+{
+	*resp = NULL;
+	c->sqlstate[0] = '\0';
+	if (c->pg == NULL || c->broken) {
+		c->broken = 1;
+		return ERR_DB_UNAVAILABLE;
+	}
+	return exec_result(c, PQexecParams(c->pg, sql, n, NULL, vals, lens,
+	    fmts, 0), resp);
+}
+
+int
+db_exec_script(struct db_conn *c, const char *sql)
+{
+	PGresult *res = NULL;
+	int r;
+
+	c->sqlstate[0] = '\0';
+	if (c->pg == NULL || c->broken) {
+		c->broken = 1;
+		return ERR_DB_UNAVAILABLE;
+	}
+	r = exec_result(c, PQexec(c->pg, sql), &res);
+	PQclear(res);
+	return r;
+}
+
+int
+db_exec(struct db_conn *c, const char *sql, int n, const char *const *vals,
+    PGresult **resp)
+{
+	return db_exec_full(c, sql, n, vals, NULL, NULL, resp);
+}
+
+int
+db_exec_cmd(struct db_conn *c, const char *sql, int n,
+    const char *const *vals)
+{
+	PGresult *res = NULL;
+	int r;
+
+	r = db_exec_full(c, sql, n, vals, NULL, NULL, &res);
+	PQclear(res);
+	return r;
+}
+
+unsigned long long
+db_cmd_rows(PGresult *res)
+{
+	uint64_t v = 0;
+	const char *s;
+
+	s = PQcmdTuples(res);
+	if (s == NULL || *s == '\0' || parse_u64(s, 0, UINT64_MAX, &v) != 0)
+		return 0;
+	return v;
+}
+
+int
+db_sqlstate_class(const struct db_conn *c, const char *cls)
+{
+	return strncmp(c->sqlstate, cls, 2) == 0;
+}
+
+int
+db_id_ok(const char *s)
+{
+	size_t i;
+	char ch;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < SCIM_ID_LEN; i++) {
+		ch = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (ch != '-')
+				return 0;
+		} else if (!((ch >= '0' && ch <= '9') ||
+		    (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+			return 0;
+	}
+	return s[SCIM_ID_LEN] == '\0';
+}
+
+int
+db_begin(struct db_conn *c)
+{
+	return db_exec_cmd(c, "BEGIN", 0, NULL);
+}
+
+int
+db_commit(struct db_conn *c)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if ((r = db_exec(c, "COMMIT", 0, NULL, &res)) != 0)
+		return r;
+	/* COMMIT of a failed transaction "succeeds" as a rollback */
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		log_warn_f("transaction was rolled back");
+		r = ERR_INTERNAL;
+	}
+	PQclear(res);
+	return r;
+}
+
+void
+db_rollback(struct db_conn *c)
+{
+	PGTransactionStatusType ts;
+
+	if (c == NULL || c->pg == NULL || c->broken)
+		return;
+	ts = PQtransactionStatus(c->pg);
+	if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
+		return;
+	if (db_exec_cmd(c, "ROLLBACK", 0, NULL) != 0)
+		c->broken = 1;
+}
+
+int
+db_ready(struct db_pool *p)
+{
+	struct db_conn *c = NULL;
+	int r, v = 0;
+
+	if ((r = db_acquire(p, &c)) != 0)
+		return r;
+	if ((r = db_migrate_current(c, &v)) != 0) {
+		if (r != ERR_DB_UNAVAILABLE)
+			r = ERR_DB_UNAVAILABLE;
+		goto out;
+	}
+	if (v < db_migrate_latest()) {
+		log_warn("database schema version %d, this binary needs %d: "
+		    "run \"vaultbridge migrate\"", v, db_migrate_latest());
+		r = ERR_CONFIG;
+		goto out;
+	}
+	r = 0;
+out:
+	db_release(p, c);
+	return r;
+}
+
+void
+db_pool_stats(struct db_pool *p, unsigned *open, unsigned *busy)
+{
+	unsigned i, o = 0, b = 0;
+
+	pthread_mutex_lock(&p->mu);
+	/* a borrowed slot belongs to its holder: count it, do not read it */
+	for (i = 0; i < p->size; i++) {
+		if (p->slots[i].in_use)
+			b++;
+		else if (p->slots[i].pg != NULL)
+			o++;
+	}
+	o += b;
+	pthread_mutex_unlock(&p->mu);
+	if (open != NULL)
+		*open = o;
+	if (busy != NULL)
+		*busy = b;
+}
