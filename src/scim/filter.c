@@ -627,7 +627,8 @@ parse_value(struct parser *p, struct scim_filter *f)
 /* Does the operator and value fit the compared attribute? Also maps a
  * complex attribute compared without a sub-attribute to its "value". */
 static int
-check_types(struct parser *p, struct scim_filter *f, size_t at)
+check_types(struct parser *p, struct scim_filter *f, size_t at, size_t opat,
+    size_t vat)
 {
 	const struct scim_attr *a;
 	const char *name;
@@ -649,49 +650,49 @@ check_types(struct parser *p, struct scim_filter *f, size_t at)
 	name = a->name;
 	if (f->vtype == SCIM_FVAL_NULL) {
 		if (f->op != SCIM_FOP_EQ && f->op != SCIM_FOP_NE)
-			return perr(p, at, "null can only be compared with "
+			return perr(p, opat, "null can only be compared with "
 			    "eq or ne");
 		return 0;
 	}
 	switch (a->type) {
 	case SCIM_T_BOOLEAN:
 		if (f->op != SCIM_FOP_EQ && f->op != SCIM_FOP_NE)
-			return perr(p, at, "operator %s not allowed on "
+			return perr(p, opat, "operator %s not allowed on "
 			    "boolean attribute \"%s\"", fop_name(f->op), name);
 		if (f->vtype != SCIM_FVAL_TRUE && f->vtype != SCIM_FVAL_FALSE)
-			return perr(p, at, "boolean attribute \"%s\" needs "
+			return perr(p, vat, "boolean attribute \"%s\" needs "
 			    "true or false", name);
 		break;
 	case SCIM_T_INTEGER:
 	case SCIM_T_DECIMAL:
 		if (is_substring(f->op))
-			return perr(p, at, "operator %s not allowed on "
+			return perr(p, opat, "operator %s not allowed on "
 			    "numeric attribute \"%s\"", fop_name(f->op), name);
 		if (f->vtype != SCIM_FVAL_NUMBER)
-			return perr(p, at, "numeric attribute \"%s\" needs a "
+			return perr(p, vat, "numeric attribute \"%s\" needs a "
 			    "number", name);
 		if (a->type == SCIM_T_INTEGER && int_literal(f->text, &iv) != 0)
-			return perr(p, at, "integer attribute \"%s\" needs an "
+			return perr(p, vat, "integer attribute \"%s\" needs an "
 			    "integer", name);
 		break;
 	case SCIM_T_DATETIME:
 		if (is_substring(f->op))
-			return perr(p, at, "operator %s not allowed on "
+			return perr(p, opat, "operator %s not allowed on "
 			    "dateTime attribute \"%s\"", fop_name(f->op), name);
 		if (f->vtype != SCIM_FVAL_STRING ||
 		    dt_parse(f->text, strlen(f->text), &dt) != 0)
-			return perr(p, at, "dateTime attribute \"%s\" needs an "
-			    "xsd:dateTime string", name);
+			return perr(p, vat, "dateTime attribute \"%s\" "
+			    "needs an xsd:dateTime string", name);
 		break;
 	case SCIM_T_BINARY:
 		if (is_ordering(f->op))
-			return perr(p, at, "operator %s not allowed on binary "
-			    "attribute \"%s\"", fop_name(f->op), name);
+			return perr(p, opat, "operator %s not allowed on "
+			    "binary attribute \"%s\"", fop_name(f->op), name);
 		/* FALLTHROUGH */
 	case SCIM_T_STRING:
 	case SCIM_T_REFERENCE:
 		if (f->vtype != SCIM_FVAL_STRING)
-			return perr(p, at, "attribute \"%s\" needs a string "
+			return perr(p, vat, "attribute \"%s\" needs a string "
 			    "value", name);
 		break;
 	case SCIM_T_COMPLEX:
@@ -773,7 +774,7 @@ parse_attrexp(struct parser *p, struct scim_filter **out)
 	struct scim_attr_path path;
 	const struct scim_attr *a;
 	struct scim_filter *f = NULL;
-	size_t at = p->pos, n, opat, i;
+	size_t at = p->pos, n, opat, vat = 0, i;
 	int r;
 
 	*out = NULL;
@@ -814,14 +815,16 @@ parse_attrexp(struct parser *p, struct scim_filter **out)
 	p->pos += n;
 	if (f->op != SCIM_FOP_PR) {
 		if (p->pos >= p->len || !is_ws(p->s[p->pos])) {
-			r = perr_near(p, p->pos, "expected a space and a value");
+			r = perr_near(p, p->pos, "expected a space and a "
+			    "value");
 			goto out;
 		}
 		skip_ws(p);
+		vat = p->pos;
 		if ((r = parse_value(p, f)) != 0)
 			goto out;
 	}
-	if ((r = check_types(p, f, at)) != 0)
+	if ((r = check_types(p, f, at, opat, vat)) != 0)
 		goto out;
 	*out = f;
 	f = NULL;
@@ -1266,15 +1269,23 @@ cmp_one(const struct scim_filter *f, const json_t *c)
  * attributes, object for complex ones). With a sub-attribute, the
  * candidates are v[sub] of each element; otherwise the elements.
  * A comparison matches when any candidate does; eq null / ne null test
- * absence / presence like pr.
+ * absence / presence like pr. As in db/scim_query.c, ne is "not eq": it
+ * matches when no candidate is equal, an absent attribute included.
  */
 static int
 cmp_attr(const struct scim_filter *f, const json_t *v)
 {
+	struct scim_filter eq;
 	const json_t *c;
 	json_t *el;
 	size_t i, n = 1;
 	int any_present = 0;
+
+	if (f->op == SCIM_FOP_NE && f->vtype != SCIM_FVAL_NULL) {
+		eq = *f;
+		eq.op = SCIM_FOP_EQ;
+		return !cmp_attr(&eq, v);
+	}
 
 	if (json_is_array(v))
 		n = json_array_size(v);

@@ -15,12 +15,12 @@
  * reaches the store unless a table row allowed it.
  */
 
-#define PATH_BUF	(SCIM_ATTR_NAME_MAX + 8)
+#define PATH_BUF (SCIM_ATTR_NAME_MAX + 8)
 
 struct pctx {
 	enum scim_rtype rt;
 	const struct scim_resource_type *t;
-	unsigned listed;		/* bit i: t->extensions[i] in schemas */
+	unsigned listed; /* bit i: t->extensions[i] in schemas */
 	struct api_error *e;
 };
 
@@ -38,10 +38,10 @@ enum ref_kind { REF_NONE, REF_GROUPS, REF_MEMBERS };
 
 struct rctx {
 	const struct scim_projection *p;
-	const char *base;		/* base_url without trailing '/' */
+	const char *base; /* base_url without trailing '/' */
 	size_t baselen;
-	const struct scim_attr *groups_attr;	/* User "groups" */
-	const struct scim_attr *members_attr;	/* Group "members" */
+	const struct scim_attr *groups_attr;  /* User "groups" */
+	const struct scim_attr *members_attr; /* Group "members" */
 	const struct scim_attr *id_attr;
 	const struct scim_attr *meta_attr;
 	const json_t *groups;
@@ -79,8 +79,7 @@ cut_len(const char *s, size_t len)
 }
 
 static int
-unknown_attr(struct pctx *c, const char *prefix, const char *name,
-    size_t len)
+unknown_attr(struct pctx *c, const char *prefix, const char *name, size_t len)
 {
 	return api_error_set(c->e, 400, SCIM_ET_INVALID_SYNTAX,
 	    "unknown attribute '%s%.*s'", prefix, cut_len(name, len), name);
@@ -105,7 +104,7 @@ depth_ok(const json_t *v, int depth)
 		return 1;
 	}
 	for (it = json_object_iter(unconst(v)); it != NULL;
-	    it = json_object_iter_next(unconst(v), it))
+	     it = json_object_iter_next(unconst(v), it))
 		if (!depth_ok(json_object_iter_value(it), depth + 1))
 			return 0;
 	return 1;
@@ -131,8 +130,7 @@ static int
 is_datetime(const char *s, size_t len)
 {
 	static const int mdays[] = {
-		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, sec, leap;
 	size_t i;
 
@@ -145,8 +143,8 @@ is_datetime(const char *s, size_t len)
 	h = digits(s + 11, 2);
 	mi = digits(s + 14, 2);
 	sec = digits(s + 17, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
 		return 0;
 	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
@@ -293,7 +291,7 @@ check_complex(struct pctx *c, const struct scim_attr *a, const char *path,
 		goto out;
 	}
 	for (it = json_object_iter(unconst(v)); it != NULL;
-	    it = json_object_iter_next(unconst(v), it)) {
+	     it = json_object_iter_next(unconst(v), it)) {
 		key = json_object_iter_key(it);
 		klen = json_object_iter_key_len(it);
 		if ((sub = scim_attr_sub(a, key, klen)) == NULL) {
@@ -316,7 +314,7 @@ check_complex(struct pctx *c, const struct scim_attr *a, const char *path,
 			goto out;
 		}
 		if ((r = check_scalar(c, sub, spath, json_object_iter_value(it),
-		    JSON_STRING_MAX, &x)) != 0)
+			 JSON_STRING_MAX, &x)) != 0)
 			goto out;
 		if (json_object_set_new(o, sub->name, x) != 0) {
 			x = NULL;
@@ -422,7 +420,7 @@ check_member(struct pctx *c, const struct scim_attr *a, const json_t *v,
 		return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
 		    "attribute 'members' must hold objects");
 	for (it = json_object_iter(unconst(v)); it != NULL;
-	    it = json_object_iter_next(unconst(v), it)) {
+	     it = json_object_iter_next(unconst(v), it)) {
 		key = json_object_iter_key(it);
 		klen = json_object_iter_key_len(it);
 		x = json_object_iter_value(it);
@@ -433,13 +431,15 @@ check_member(struct pctx *c, const struct scim_attr *a, const json_t *v,
 		if (strcmp(sub->name, "value") == 0) {
 			if (val != NULL)
 				return api_error_set(c->e, 400,
-				    SCIM_ET_INVALID_SYNTAX, "attribute "
+				    SCIM_ET_INVALID_SYNTAX,
+				    "attribute "
 				    "'members.value' given more than once");
 			val = x;
 		} else if (strcmp(sub->name, "type") == 0) {
 			if (type != NULL)
 				return api_error_set(c->e, 400,
-				    SCIM_ET_INVALID_SYNTAX, "attribute "
+				    SCIM_ET_INVALID_SYNTAX,
+				    "attribute "
 				    "'members.type' given more than once");
 			type = x;
 		}
@@ -453,8 +453,9 @@ check_member(struct pctx *c, const struct scim_attr *a, const json_t *v,
 		    "attribute 'members.value' must be a resource id");
 	s = json_string_value(val);
 	for (i = 0; i < len; i++)
-		uuid[i] = (s[i] >= 'A' && s[i] <= 'F') ?
-		    (char)(s[i] + ('a' - 'A')) : s[i];
+		uuid[i] = (s[i] >= 'A' && s[i] <= 'F')
+		    ? (char)(s[i] + ('a' - 'A'))
+		    : s[i];
 	uuid[len] = '\0';
 	if (!str_is_uuid(uuid))
 		return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
@@ -475,8 +476,8 @@ check_member(struct pctx *c, const struct scim_attr *a, const json_t *v,
 
 /* Checked, folded copy of a Group's members (an array, maybe empty). */
 static int
-check_members(struct pctx *c, const struct scim_attr *a, const json_t *v,
-    json_t **outp)
+check_members(
+    struct pctx *c, const struct scim_attr *a, const json_t *v, json_t **outp)
 {
 	json_t *arr = NULL, *seen = NULL, *m = NULL, *prev;
 	char uuid[SCIM_ID_LEN + 1];
@@ -506,24 +507,30 @@ check_members(struct pctx *c, const struct scim_attr *a, const json_t *v,
 	for (i = 0; i < json_array_size(v); i++) {
 		if (json_is_null(json_array_get(v, i)))
 			continue;
-		if ((r = check_member(c, a, json_array_get(v, i), uuid,
-		    &type)) != 0)
+		if ((r = check_member(
+			 c, a, json_array_get(v, i), uuid, &type)) != 0)
 			goto out;
 		if ((prev = json_object_get(seen, uuid)) != NULL) {
 			/* a duplicate may still tell us the type */
 			if (type != NULL &&
 			    json_object_get(prev, "type") == NULL &&
-			    json_object_set_new(prev, "type",
-			    json_string(type)) != 0) {
+			    json_object_set_new(
+				prev, "type", json_string(type)) != 0) {
 				r = ERR_ALLOC;
 				goto out;
 			}
 			continue;
 		}
-		if ((m = json_pack("{s:s}", "value", uuid)) == NULL ||
-		    (type != NULL && json_object_set_new(m, "type",
-		    json_string(type)) != 0) ||
-		    json_object_set(seen, uuid, m) != 0 ||
+		if ((m = json_pack("{s:s}", "value", uuid)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		if (type != NULL &&
+		    json_object_set_new(m, "type", json_string(type)) != 0) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		if (json_object_set(seen, uuid, m) != 0 ||
 		    json_array_append(arr, m) != 0) {
 			r = ERR_ALLOC;
 			goto out;
@@ -543,8 +550,8 @@ out:
 
 /* Check v as attribute a of schema s and store it in dst. */
 static int
-put_attr(struct pctx *c, const struct scim_schema *s,
-    const struct scim_attr *a, const json_t *v, json_t *dst)
+put_attr(struct pctx *c, const struct scim_schema *s, const struct scim_attr *a,
+    const json_t *v, json_t *dst)
 {
 	json_t *x = NULL;
 	char path[PATH_BUF];
@@ -623,15 +630,15 @@ put_ext(struct pctx *c, size_t idx, const json_t *v, json_t *doc)
 	if ((r = ext_dst(c, idx, doc, &dst)) != 0)
 		return r;
 	for (it = json_object_iter(unconst(v)); it != NULL;
-	    it = json_object_iter_next(unconst(v), it)) {
+	     it = json_object_iter_next(unconst(v), it)) {
 		key = json_object_iter_key(it);
 		klen = json_object_iter_key_len(it);
 		if ((a = scim_schema_attr(ext, key, klen)) == NULL) {
 			snprintf(prefix, sizeof(prefix), "%s:", ext->id);
 			return unknown_attr(c, prefix, key, klen);
 		}
-		if ((r = put_attr(c, ext, a, json_object_iter_value(it),
-		    dst)) != 0)
+		if ((r = put_attr(
+			 c, ext, a, json_object_iter_value(it), dst)) != 0)
 			return r;
 	}
 	return 0;
@@ -639,8 +646,8 @@ put_ext(struct pctx *c, size_t idx, const json_t *v, json_t *doc)
 
 /* One top-level member of the body. */
 static int
-put_top(struct pctx *c, const char *key, size_t klen, const json_t *v,
-    json_t *doc)
+put_top(
+    struct pctx *c, const char *key, size_t klen, const json_t *v, json_t *doc)
 {
 	const struct scim_schema *core = c->t->schema;
 	const struct scim_schema *common = scim_schema_common();
@@ -702,8 +709,8 @@ parse_schemas(struct pctx *c, const json_t *v)
 	int has_core = 0, found;
 
 	if (v == NULL || json_is_null(v))
-		return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
-		    "'schemas' is required");
+		return api_error_set(
+		    c->e, 400, SCIM_ET_INVALID_VALUE, "'schemas' is required");
 	if (!json_is_array(v))
 		return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
 		    "'schemas' must be an array of URNs");
@@ -747,8 +754,8 @@ all_space(const char *s, size_t len)
 }
 
 int
-scim_resource_parse(enum scim_rtype rt, const json_t *in, json_t **docp,
-    struct api_error *e)
+scim_resource_parse(
+    enum scim_rtype rt, const json_t *in, json_t **docp, struct api_error *e)
 {
 	const struct scim_attr *a;
 	const struct scim_schema *ext;
@@ -776,7 +783,7 @@ scim_resource_parse(enum scim_rtype rt, const json_t *in, json_t **docp,
 		goto out;
 	}
 	for (it = json_object_iter(unconst(in)); it != NULL;
-	    it = json_object_iter_next(unconst(in), it)) {
+	     it = json_object_iter_next(unconst(in), it)) {
 		key = json_object_iter_key(it);
 		klen = json_object_iter_key_len(it);
 		if (!str_ieq_n(key, klen, "schemas"))
@@ -795,10 +802,10 @@ scim_resource_parse(enum scim_rtype rt, const json_t *in, json_t **docp,
 		goto out;
 	}
 	for (it = json_object_iter(unconst(in)); it != NULL;
-	    it = json_object_iter_next(unconst(in), it)) {
+	     it = json_object_iter_next(unconst(in), it)) {
 		if ((r = put_top(&c, json_object_iter_key(it),
-		    json_object_iter_key_len(it), json_object_iter_value(it),
-		    doc)) != 0)
+			 json_object_iter_key_len(it),
+			 json_object_iter_value(it), doc)) != 0)
 			goto out;
 	}
 	for (i = 0; (ext = c.t->extensions[i]) != NULL; i++) {
@@ -822,8 +829,8 @@ scim_resource_parse(enum scim_rtype rt, const json_t *in, json_t **docp,
 			    "attribute '%s' is required", a->name);
 			goto out;
 		}
-		if (json_is_string(v) && all_space(json_string_value(v),
-		    json_string_length(v))) {
+		if (json_is_string(v) &&
+		    all_space(json_string_value(v), json_string_length(v))) {
 			r = api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
 			    "attribute '%s' must not be empty", a->name);
 			goto out;
@@ -842,8 +849,8 @@ out:
 /* Like scim_schema_resolve, but a bare schema URN names the whole
  * schema (attr NULL). */
 static int
-resolve_name(enum scim_rtype rt, const char *s, size_t len,
-    struct scim_attr_path *out)
+resolve_name(
+    enum scim_rtype rt, const char *s, size_t len, struct scim_attr_path *out)
 {
 	const struct scim_resource_type *t = scim_schema_rtype(rt);
 	size_t i;
@@ -872,8 +879,8 @@ scim_projection_parse(enum scim_rtype rt, const char *attributes,
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
-	if (attributes != NULL && *attributes != '\0' &&
-	    excluded != NULL && *excluded != '\0') {
+	if (attributes != NULL && *attributes != '\0' && excluded != NULL &&
+	    *excluded != '\0') {
 		r = api_error_set(e, 400, SCIM_ET_INVALID_SYNTAX,
 		    "attributes and excludedAttributes are mutually "
 		    "exclusive");
@@ -909,8 +916,8 @@ scim_projection_parse(enum scim_rtype rt, const char *attributes,
 		}
 		/* names we do not hold are not an error (RFC clients ask
 		 * for optional attributes) */
-		if (resolve_name(rt, b, (size_t)(end - b),
-		    &p->paths[p->n]) == 0)
+		if (resolve_name(rt, b, (size_t)(end - b), &p->paths[p->n]) ==
+		    0)
 			p->n++;
 	}
 	*out = p;
@@ -993,8 +1000,8 @@ proj_sub(const struct scim_projection *p, const struct scim_schema *s,
 }
 
 static int
-wants_in(const struct scim_projection *p, enum scim_rtype rt,
-    const char *name, int *found)
+wants_in(const struct scim_projection *p, enum scim_rtype rt, const char *name,
+    int *found)
 {
 	struct scim_attr_path ap;
 	size_t i;
@@ -1062,9 +1069,10 @@ ref_for(struct rctx *c, const json_t *v, enum ref_kind kind)
 
 	if (!json_is_string(val))
 		return NULL;
-	if (kind == REF_GROUPS || (json_is_string(type) &&
-	    str_ieq_n(json_string_value(type), json_string_length(type),
-	    "Group")))
+	if (kind == REF_GROUPS ||
+	    (json_is_string(type) &&
+		str_ieq_n(json_string_value(type), json_string_length(type),
+		    "Group")))
 		ep = "/Groups";
 	return make_url(c, ep, json_string_value(val));
 }
@@ -1167,8 +1175,8 @@ out:
 
 /* The projected attributes of schema s from src into dst. */
 static int
-render_attrs(struct rctx *c, const struct scim_schema *s, const json_t *src,
-    json_t *dst)
+render_attrs(
+    struct rctx *c, const struct scim_schema *s, const json_t *src, json_t *dst)
 {
 	const struct scim_attr *a;
 	const json_t *v;
@@ -1211,11 +1219,12 @@ build_meta(struct rctx *c, const struct scim_resource_type *t,
 
 	if ((m = json_pack("{s:s}", "resourceType", t->name)) == NULL)
 		goto fail;
-	if (meta->created != NULL && json_object_set_new(m, "created",
-	    json_string(meta->created)) != 0)
+	if (meta->created != NULL &&
+	    json_object_set_new(m, "created", json_string(meta->created)) != 0)
 		goto fail;
-	if (meta->last_modified != NULL && json_object_set_new(m,
-	    "lastModified", json_string(meta->last_modified)) != 0)
+	if (meta->last_modified != NULL &&
+	    json_object_set_new(
+		m, "lastModified", json_string(meta->last_modified)) != 0)
 		goto fail;
 	scim_etag(meta->version, etag, sizeof(etag));
 	if (json_object_set_new(m, "version", json_string(etag)) != 0)

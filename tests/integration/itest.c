@@ -52,6 +52,7 @@ static char tls_ca[512];	/* CA file for https (from extra_config) */
 static int dir_made;
 static int pg_running;
 static int curl_ready;
+static int http_quiet;	/* no transport error messages (start polling) */
 
 /* Prebuilt for the signal handler (execv only, no allocation there). */
 static char wd_dir[256];
@@ -165,7 +166,7 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(pfd[1], STDOUT_FILENO);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
+		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		fprintf(stderr, "itest: exec %s: %s\n", argv[0],
 		    strerror(errno));
 		_exit(127);
@@ -208,6 +209,91 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 		fprintf(stderr, "itest: %s killed by signal %d\n", argv[0],
 		    WTERMSIG(status));
 	return ret;
+}
+
+int
+itest_run(const char *const *argv, char *out, size_t outsz, int timeout_s)
+{
+	return run_cmd(argv, out, outsz, timeout_s);
+}
+
+static int
+type_listed(const char *list, const char *t)
+{
+	const char *p = list, *e;
+	size_t n;
+
+	for (;;) {
+		e = strchr(p, '|');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (strlen(t) == n && strncmp(p, t, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+int
+itest_check_error(const struct itest_resp *r, long status,
+    const char *scim_types, char *why, size_t whysz)
+{
+	const char *st, *ty;
+	char want[16];
+	json_t *schemas, *v;
+	size_t i;
+	int has = 0;
+
+	why[0] = '\0';
+	if (r->status != status) {
+		snprintf(why, whysz, "status %ld, want %ld; body %.300s",
+		    r->status, status, r->body != NULL ? r->body : "");
+		return 0;
+	}
+	if (strncasecmp(r->content_type, "application/scim+json", 21) != 0) {
+		snprintf(why, whysz, "Content-Type \"%s\"", r->content_type);
+		return 0;
+	}
+	if (r->json == NULL || !json_is_object(r->json)) {
+		snprintf(why, whysz, "body not a JSON object: %.300s",
+		    r->body != NULL ? r->body : "");
+		return 0;
+	}
+	schemas = json_object_get(r->json, "schemas");
+	json_array_foreach(schemas, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    "urn:ietf:params:scim:api:messages:2.0:Error") == 0)
+			has = 1;
+	}
+	if (!has) {
+		snprintf(why, whysz, "no Error schema: %.300s", r->body);
+		return 0;
+	}
+	snprintf(want, sizeof(want), "%ld", status);
+	st = itest_json_str(r, "status");
+	if (st == NULL || strcmp(st, want) != 0) {
+		snprintf(why, whysz, "\"status\" not the string \"%s\": %.300s",
+		    want, r->body);
+		return 0;
+	}
+	if (scim_types == NULL)
+		return 1;
+	ty = itest_json_str(r, "scimType");
+	if (scim_types[0] == '\0') {
+		if (ty != NULL && ty[0] != '\0') {
+			snprintf(why, whysz, "unexpected scimType %s", ty);
+			return 0;
+		}
+		return 1;
+	}
+	if (ty == NULL || !type_listed(scim_types, ty)) {
+		snprintf(why, whysz, "scimType %s, want %s; detail %.200s",
+		    ty != NULL ? ty : "(none)", scim_types,
+		    itest_json_str(r, "detail") != NULL ?
+		    itest_json_str(r, "detail") : "(none)");
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -532,12 +618,14 @@ itest_server_start(struct itest_env *env)
 	close(fd);
 	env->pid = pid;
 	deadline = now_ms() + ITEST_START_WAIT_MS;
+	http_quiet = 1;
 	while (now_ms() < deadline) {
 		struct itest_resp r;
 		int ok = 0;
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			env->pid = 0;
+			http_quiet = 0;
 			fprintf(stderr, "itest: server exited at start "
 			    "(status %d)\n", status);
 			log_tail(env, 2048);
@@ -560,10 +648,12 @@ itest_server_start(struct itest_env *env)
 					break;
 				sleep_ms(50);
 			}
+			http_quiet = 0;
 			return 0;
 		}
 		sleep_ms(50);
 	}
+	http_quiet = 0;
 	fprintf(stderr, "itest: server not healthy after %d ms\n",
 	    ITEST_START_WAIT_MS);
 	log_tail(env, 2048);
@@ -791,6 +881,8 @@ itest_http_raw(struct itest_env *env, const char *method, const char *path,
 	} else if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	cr = curl_easy_perform(c);
+	if (cr != CURLE_OK && http_quiet)
+		goto out;
 	if (cr != CURLE_OK) {
 		fprintf(stderr, "itest: %s %s: %s%s\n", method, path,
 		    curl_easy_strerror(cr), acc.over ? " (body too big)" : "");

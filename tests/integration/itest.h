@@ -102,6 +102,22 @@ const char *itest_json_str(const struct itest_resp *r, const char *path);
 /* Integer member, or -1. */
 long long itest_json_int(const struct itest_resp *r, const char *path);
 
+/* Run argv (argv[0] a path or a name found in PATH) with stdout into
+ * out (may be NULL), stderr inherited, killed after timeout_s. Returns
+ * the exit status, or -1 (could not run, timed out, crashed). */
+int itest_run(const char *const *argv, char *out, size_t outsz,
+    int timeout_s);
+
+/*
+ * 1 if r is a SCIM error response (RFC 7644 §3.12) with HTTP status
+ * status, Content-Type application/scim+json, the Error schema and
+ * "status" the same number as a string; scim_types NULL = scimType not
+ * checked, "" = must be absent, else '|'-separated accepted values.
+ * Else 0 with the reason in why.
+ */
+int itest_check_error(const struct itest_resp *r, long status,
+    const char *scim_types, char *why, size_t whysz);
+
 /* main(): setup once, run every case, teardown, print
  * "N passed, N failed". A setup failure counts as one failed test. */
 #define ITEST_MAIN(cases)						\

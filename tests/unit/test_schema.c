@@ -511,5 +511,7 @@ static const struct testlib_case cases[] = {
 };
 
 /* testlib.h's main keeps counters across setjmp (see report) */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wclobbered"
+#endif
 TEST_MAIN(cases)

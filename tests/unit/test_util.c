@@ -387,5 +387,7 @@ static const struct testlib_case cases[] = {
 };
 
 /* testlib.h's main keeps counters in non-volatile locals across setjmp */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wclobbered"
+#endif
 TEST_MAIN(cases)

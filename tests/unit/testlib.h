@@ -51,8 +51,9 @@ int main(void);								\
 int									\
 main(void)								\
 {									\
-	size_t i_, n_ = sizeof(cases) / sizeof(cases[0]);		\
-	int pass_ = 0, fail_ = 0;					\
+	volatile size_t i_;						\
+	size_t n_ = sizeof(cases) / sizeof(cases[0]);			\
+	volatile int pass_ = 0, fail_ = 0;				\
 	for (i_ = 0; i_ < n_; i_++) {					\
 		testlib_failed_here = 0;				\
 		if (setjmp(testlib_jmp) == 0)				\

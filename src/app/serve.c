@@ -1,0 +1,180 @@
+#include "app/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/routes.h"
+#include "app/version.h"
+#include "config/config.h"
+#include "crypto/token.h"
+#include "db/pool.h"
+#include "http/auth.h"
+#include "http/server.h"
+#include "util/log.h"
+
+/*
+ * Public base URL: http.base_url, else derived from listen and port
+ * (IPv6 literals in brackets). 0 or ERR_CONFIG when it does not fit.
+ */
+static int
+serve_base_url(const struct config *cfg, char *out, size_t outsz)
+{
+	const char *l = cfg->http_listen != NULL ? cfg->http_listen : "";
+	int v6 = strchr(l, ':') != NULL, n;
+
+	if (cfg->http_base_url != NULL)
+		n = snprintf(out, outsz, "%s", cfg->http_base_url);
+	else {
+		n = snprintf(out, outsz, "%s://%s%s%s:%u",
+		    cfg->http_tls_cert != NULL ? "https" : "http",
+		    v6 ? "[" : "", l, v6 ? "]" : "", cfg->http_port);
+		if (cfg->http_port == 0)
+			log_warn("http.port = 0 and http.base_url unset: "
+			    "Location headers will name port 0; set "
+			    "http.base_url");
+		else if (strcmp(l, "0.0.0.0") == 0 || strcmp(l, "::") == 0)
+			log_warn("http.listen is a wildcard address and "
+			    "http.base_url is unset: Location headers will "
+			    "name %s; set http.base_url", out);
+	}
+	if (n < 0 || (size_t)n >= outsz) {
+		log_error("base URL longer than %zu bytes", outsz - 1);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* One line on the state of the database at startup; never fatal. */
+static void
+serve_db_probe(struct app *app)
+{
+	int r;
+
+	r = db_ready(app->pool);
+	if (r == 0)
+		log_info("database ready");
+	else if (r == ERR_CONFIG)
+		log_warn("database schema is not at this binary's version: "
+		    "run 'vaultbridge migrate'; /readyz answers 503 until "
+		    "then");
+	else
+		log_warn("database unreachable (%s): /readyz answers 503 "
+		    "until it is back", err_str(r));
+}
+
+static const char *
+serve_signame(int sig)
+{
+	switch (sig) {
+	case SIGTERM: return "TERM";
+	case SIGINT: return "INT";
+	case SIGHUP: return "HUP";
+	default: return "?";
+	}
+}
+
+int
+app_serve(const struct config *cfg)
+{
+	struct db_pool_opts po;
+	struct app *app = NULL;
+	struct http_server *srv = NULL;
+	sigset_t set, oset;
+	int sig = 0, r, e = 0, masked = 0;
+
+	if ((r = crypto_init()) != 0) {
+		log_error("crypto init failed: %s", err_str(r));
+		goto out;
+	}
+	if ((app = calloc(1, sizeof(*app))) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	atomic_init(&app->requests, 0);
+	atomic_init(&app->in_flight, 0);
+	app->cfg = cfg;
+	app->routes = app_routes;
+	app->nroutes = app_nroutes;
+	if ((r = serve_base_url(cfg, app->base_url,
+	    sizeof(app->base_url))) != 0)
+		goto out;
+
+	memset(&po, 0, sizeof(po));
+	po.dsn = cfg->db_dsn;
+	po.size = cfg->db_pool_size;
+	po.connect_timeout_s = cfg->db_connect_timeout_s;
+	po.acquire_timeout_ms = cfg->db_acquire_timeout_ms;
+	po.statement_timeout_ms = cfg->db_statement_timeout_ms;
+	/* opens no connection: serve starts without the database */
+	if ((r = db_pool_new(&po, &app->pool)) != 0) {
+		log_error("database pool: %s", err_str(r));
+		goto out;
+	}
+	if ((r = http_auth_cache_new(cfg->auth_cache_ttl_ms,
+	    &app->auth_cache)) != 0) {
+		log_error("auth cache: %s", err_str(r));
+		goto out;
+	}
+
+	/*
+	 * Block the signals before any thread exists so every thread
+	 * inherits the mask; this thread takes them with sigwait().
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if ((e = pthread_sigmask(SIG_BLOCK, &set, &oset)) != 0) {
+		log_error("pthread_sigmask: %s", strerror(e));
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	masked = 1;
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("starting version=%s base_url=%s pool_size=%u "
+	    "auth_cache_ttl_ms=%u", VB_VERSION, app->base_url,
+	    cfg->db_pool_size, cfg->auth_cache_ttl_ms);
+	if ((r = http_server_start(app, &srv)) != 0) {
+		log_error("http server: %s", err_str(r));
+		goto out;
+	}
+	serve_db_probe(app);
+
+	for (;;) {
+		if ((e = sigwait(&set, &sig)) != 0) {
+			log_error("sigwait: %s", strerror(e));
+			sig = SIGTERM;
+			break;
+		}
+		if (sig != SIGHUP)
+			break;
+		log_info("SIGHUP: configuration reload is not supported yet; "
+		    "ignored");
+	}
+	log_info("draining signal=%s timeout_s=%u in_flight=%d",
+	    serve_signame(sig), cfg->http_drain_timeout_s,
+	    atomic_load(&app->in_flight));
+	http_server_quiesce(srv);
+	http_server_stop(srv, cfg->http_drain_timeout_s);
+	srv = NULL;
+	r = e != 0 ? ERR_INTERNAL : 0;
+out:
+	http_server_stop(srv, 0);
+	if (app != NULL) {
+		http_auth_cache_free(app->auth_cache);
+		db_pool_free(app->pool);
+		if (r == 0)
+			log_info("stopped requests=%llu", (unsigned long long)
+			    atomic_load(&app->requests));
+		free(app);
+	}
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &oset, NULL);
+	return r;
+}

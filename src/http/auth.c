@@ -1,0 +1,269 @@
+#include "http/auth.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/app.h"
+#include "crypto/token.h"
+#include "db/pool.h"
+#include "util/bounds.h"
+#include "util/strutil.h"
+
+/*
+ * The cache maps a token id to what the database said about it when it
+ * was last found active. It is a small array scanned under one mutex:
+ * at HTTP_AUTH_CACHE_MAX entries a scan costs far less than the database
+ * round trip it saves. Only the hash of the secret is kept, never the
+ * token text.
+ */
+struct auth_cache_entry {
+	int used;
+	char id[sizeof(((struct principal *)0)->token_id)];
+	unsigned char hash[TOKEN_HASH_LEN];
+	unsigned scopes;
+	char name[TOKEN_NAME_MAX + 1];
+	uint64_t until_ms;		/* CLOCK_MONOTONIC */
+};
+
+struct auth_cache {
+	pthread_mutex_t mu;
+	unsigned ttl_ms;
+	struct auth_cache_entry e[HTTP_AUTH_CACHE_MAX];
+};
+
+static uint64_t
+auth_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* RFC 6750 b64token: ALPHA DIGIT "-" "." "_" "~" "+" "/" *"=" */
+static int
+auth_b64token(const char *t, size_t n)
+{
+	size_t i = 0;
+	unsigned char c;
+
+	for (; i < n; i++) {
+		c = (unsigned char)t[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~' || c == '+' || c == '/')
+			continue;
+		break;
+	}
+	if (i == 0)
+		return 0;
+	while (i < n && t[i] == '=')
+		i++;
+	return i == n;
+}
+
+int
+http_auth_parse(const char *hdr, const char **tok, size_t *len)
+{
+	const char *sp, *t;
+	size_t slen, n;
+
+	*tok = NULL;
+	*len = 0;
+	if (hdr == NULL || hdr[0] == '\0')
+		return ERR_NOT_FOUND;
+	sp = strchr(hdr, ' ');
+	slen = sp != NULL ? (size_t)(sp - hdr) : strlen(hdr);
+	if (!str_ieq_n(hdr, slen, "Bearer"))
+		return ERR_NOT_FOUND;
+	if (sp == NULL)
+		return ERR_AUTH;
+	t = sp + 1;
+	n = strnlen(t, TOKEN_TEXT_MAX + 1);
+	if (n == 0 || n > TOKEN_TEXT_MAX || !auth_b64token(t, n))
+		return ERR_AUTH;
+	*tok = t;
+	*len = n;
+	return 0;
+}
+
+int
+http_auth_cache_new(unsigned ttl_ms, struct auth_cache **out)
+{
+	struct auth_cache *c;
+
+	*out = NULL;
+	if (ttl_ms == 0)
+		return 0;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ERR_ALLOC;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return ERR_ALLOC;
+	}
+	c->ttl_ms = ttl_ms;
+	*out = c;
+	return 0;
+}
+
+void
+http_auth_cache_free(struct auth_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+int
+http_auth_cache_get(struct auth_cache *c, const char *id,
+    const unsigned char hash[TOKEN_HASH_LEN], struct principal *who)
+{
+	struct auth_cache_entry *e;
+	uint64_t now;
+	size_t i;
+	int r = ERR_NOT_FOUND;
+
+	if (c == NULL || id == NULL)
+		return ERR_NOT_FOUND;
+	now = auth_now_ms();
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < HTTP_AUTH_CACHE_MAX; i++) {
+		e = &c->e[i];
+		if (!e->used || strcmp(e->id, id) != 0)
+			continue;
+		if (e->until_ms <= now) {
+			e->used = 0;
+			break;
+		}
+		if (!crypto_token_hash_eq(e->hash, hash)) {
+			r = ERR_AUTH;
+			break;
+		}
+		memset(who, 0, sizeof(*who));
+		snprintf(who->token_id, sizeof(who->token_id), "%s", e->id);
+		snprintf(who->token_name, sizeof(who->token_name), "%s",
+		    e->name);
+		who->scopes = e->scopes;
+		r = 0;
+		break;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+void
+http_auth_cache_put(struct auth_cache *c, const char *id,
+    const unsigned char hash[TOKEN_HASH_LEN], unsigned scopes,
+    const char *name)
+{
+	struct auth_cache_entry *e, *slot = NULL;
+	uint64_t now;
+	size_t i;
+
+	if (c == NULL || id == NULL || strlen(id) >= sizeof(slot->id))
+		return;
+	now = auth_now_ms();
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < HTTP_AUTH_CACHE_MAX; i++) {
+		e = &c->e[i];
+		if (e->used && strcmp(e->id, id) == 0) {
+			slot = e;
+			break;
+		}
+		/* prefer a free or stale slot, else the one ending first */
+		if (slot == NULL || (slot->used && (!e->used ||
+		    e->until_ms <= now || e->until_ms < slot->until_ms)))
+			slot = e;
+	}
+	memset(slot, 0, sizeof(*slot));
+	slot->used = 1;
+	snprintf(slot->id, sizeof(slot->id), "%s", id);
+	memcpy(slot->hash, hash, TOKEN_HASH_LEN);
+	slot->scopes = scopes;
+	snprintf(slot->name, sizeof(slot->name), "%s",
+	    name != NULL ? name : "");
+	slot->until_ms = now + c->ttl_ms;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Look the token up in the cache, then in the database. 0 with *who
+ * filled, ERR_AUTH, ERR_DB_UNAVAILABLE or another ERR_*. */
+static int
+auth_lookup(struct app *app, const char *id,
+    const unsigned char hash[TOKEN_HASH_LEN], struct principal *who)
+{
+	struct db_conn *c = NULL;
+	struct db_token tok;
+	int r;
+
+	memset(&tok, 0, sizeof(tok));
+	r = http_auth_cache_get(app->auth_cache, id, hash, who);
+	if (r != ERR_NOT_FOUND)
+		goto out;
+	if (app->pool == NULL) {
+		r = ERR_DB_UNAVAILABLE;
+		goto out;
+	}
+	if ((r = db_acquire(app->pool, &c)) != 0)
+		goto out;
+	r = db_token_get(c, id, &tok);
+	db_release(app->pool, c);
+	if (r == ERR_NOT_FOUND) {
+		r = ERR_AUTH;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	/* the hash comparison runs whatever the row's state */
+	if (!crypto_token_hash_eq(tok.hash, hash) || tok.revoked ||
+	    tok.expired) {
+		r = ERR_AUTH;
+		goto out;
+	}
+	memset(who, 0, sizeof(*who));
+	snprintf(who->token_id, sizeof(who->token_id), "%s", tok.id);
+	snprintf(who->token_name, sizeof(who->token_name), "%s", tok.name);
+	who->scopes = tok.scopes;
+	http_auth_cache_put(app->auth_cache, tok.id, tok.hash, tok.scopes,
+	    tok.name);
+	r = 0;
+out:
+	explicit_bzero(&tok, sizeof(tok));
+	return r;
+}
+
+int
+http_auth_check(struct app *app, const char *authorization_header,
+    unsigned need_scope, struct principal *who)
+{
+	unsigned char hash[TOKEN_HASH_LEN];
+	char id[CRYPTO_TOKEN_ID_LEN + 1];
+	const char *tok;
+	size_t len;
+	int r;
+
+	memset(who, 0, sizeof(*who));
+	if (http_auth_parse(authorization_header, &tok, &len) != 0 ||
+	    crypto_token_parse(tok, len, id, sizeof(id), hash) != 0) {
+		r = ERR_AUTH;
+		goto out;
+	}
+	if ((r = auth_lookup(app, id, hash, who)) != 0)
+		goto out;
+	if ((who->scopes & need_scope) != need_scope) {
+		r = ERR_FORBIDDEN;
+		goto out;
+	}
+	r = 0;
+out:
+	explicit_bzero(hash, sizeof(hash));
+	if (r == ERR_AUTH)
+		memset(who, 0, sizeof(*who));
+	return r;
+}

@@ -1,0 +1,932 @@
+/*
+ * Service behaviour of the real binary (contract-cli.md): health and
+ * readiness, bearer authentication and scopes, the token CLI, body
+ * limits, request logging, database outage and recovery, graceful
+ * shutdown, TLS, config checks and dumps, migrations.
+ */
+
+#include "itest.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCIM_ERROR_URN	"urn:ietf:params:scim:api:messages:2.0:Error"
+#define USERS		"/scim/v2/Users"
+
+static int db_stopped;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* The server process exists and has not exited. */
+static int
+server_alive(void)
+{
+	int st;
+
+	if (itest->pid <= 0)
+		return 0;
+	if (waitpid(itest->pid, &st, WNOHANG) == itest->pid) {
+		fprintf(stderr, "  server exited, status %d\n", st);
+		itest->pid = 0;
+		return 0;
+	}
+	return kill(itest->pid, 0) == 0;
+}
+
+/*
+ * Every test starts from the default server on a running database, so
+ * a test that failed half-way does not break the next one.
+ */
+static void
+fresh(void)
+{
+	if (db_stopped) {
+		ASSERT_INT_EQ(itest_db_start(itest), 0);
+		db_stopped = 0;
+	}
+	if (itest->extra_config[0] != '\0' || !server_alive()) {
+		itest->extra_config[0] = '\0';
+		ASSERT_INT_EQ(itest_server_start(itest), 0);
+	}
+	snprintf(itest->addr, sizeof(itest->addr), "http://127.0.0.1:%d",
+	    itest->port);
+}
+
+static void
+restore_default(void)
+{
+	itest->extra_config[0] = '\0';
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+}
+
+#define ASSERT_SCIM_ERROR(r, st, types) do {				\
+	char why_[512];							\
+	if (!itest_check_error((r), (st), (types), why_, sizeof(why_)))	\
+		TL_FAIL("SCIM error %d: %s", (int)(st), why_);		\
+} while (0)
+
+/* Count of lines holding needle in the server log. */
+static int
+log_count(const char *needle)
+{
+	char line[8192];
+	FILE *f;
+	int n = 0;
+
+	if ((f = fopen(itest->log_path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* The log lines from byte offset off on, into a malloc'd string. */
+static char *
+log_since(long off)
+{
+	char *p = NULL;
+	FILE *f;
+	long sz;
+	size_t n;
+
+	if ((f = fopen(itest->log_path, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < off ||
+	    fseek(f, off, SEEK_SET) != 0 ||
+	    (p = calloc(1, (size_t)(sz - off) + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(p, 1, (size_t)(sz - off), f);
+	p[n] = '\0';
+	fclose(f);
+	return p;
+}
+
+static long
+log_size(void)
+{
+	struct stat sb;
+
+	return stat(itest->log_path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static int
+count_in(const char *hay, const char *needle)
+{
+	const char *p = hay;
+	int n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/* Create a token with the CLI; the text into tok (first stdout line). */
+static void
+make_token(const char *name, const char *scopes, const char *expires,
+    char *tok, size_t toksz)
+{
+	const char *argv[10];
+	char out[1024], *nl;
+	size_t n = 0;
+
+	argv[n++] = "token";
+	argv[n++] = "create";
+	argv[n++] = "--name";
+	argv[n++] = name;
+	if (scopes != NULL) {
+		argv[n++] = "--scopes";
+		argv[n++] = scopes;
+	}
+	if (expires != NULL) {
+		argv[n++] = "--expires";
+		argv[n++] = expires;
+	}
+	argv[n] = NULL;
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), argv), 0);
+	/* the token alone on the first line, nothing else on stdout */
+	nl = strchr(out, '\n');
+	ASSERT_NOT_NULL(nl);
+	ASSERT_TRUE(nl[1] == '\0');
+	*nl = '\0';
+	ASSERT_TRUE(out[0] != '\0' && strchr(out, ' ') == NULL);
+	ASSERT_TRUE(strlen(out) < toksz);
+	snprintf(tok, toksz, "%s", out);
+}
+
+static void
+expect_401(const char *token, const char *const *headers)
+{
+	struct itest_resp r;
+
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, token, NULL, headers,
+	    &r), 0);
+	if (r.status != 401)
+		fprintf(stderr, "  token \"%.40s\": status %ld\n", token,
+		    r.status);
+	ASSERT_SCIM_ERROR(&r, 401, NULL);
+	ASSERT_TRUE(strncmp(r.www_authenticate, "Bearer realm=\"vaultbridge\"",
+	    26) == 0);
+	itest_resp_free(&r);
+}
+
+static void
+t_healthz(void)
+{
+	struct itest_resp r;
+
+	fresh();
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	ASSERT_STR_EQ(itest_json_str(&r, "status"), "ok");
+	itest_resp_free(&r);
+	/* a bad token does not matter on /healthz */
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "garbage", NULL,
+	    NULL, &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
+static void
+t_readyz(void)
+{
+	struct itest_resp r;
+
+	fresh();
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/readyz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	ASSERT_STR_EQ(itest_json_str(&r, "status"), "ready");
+	itest_resp_free(&r);
+}
+
+static void
+t_scim_ok_with_token(void)
+{
+	struct itest_resp r;
+
+	fresh();
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	ASSERT_TRUE(strncmp(r.content_type, "application/scim+json", 21) ==
+	    0);
+	itest_resp_free(&r);
+}
+
+static void
+t_auth_missing_and_garbage(void)
+{
+	static const char *const basic[] = {
+	    "Authorization: Basic aXRlc3Q6aXRlc3Q=", NULL };
+	static const char *const lower[] = {
+	    "Authorization: bearer", NULL };
+	char big[2100], tweaked[160];
+	size_t n;
+
+	fresh();
+	expect_401("", NULL);
+	expect_401("garbage", NULL);
+	expect_401("vbt_0000000000000000000000000000000000000000", NULL);
+	expect_401("a.b.c", NULL);
+	expect_401("\"\\';--", NULL);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	expect_401(big, NULL);
+	/* the real token with its last character changed */
+	snprintf(tweaked, sizeof(tweaked), "%s", itest->token);
+	n = strlen(tweaked);
+	ASSERT_TRUE(n > 0);
+	tweaked[n - 1] = tweaked[n - 1] == 'A' ? 'B' : 'A';
+	expect_401(tweaked, NULL);
+	/* a prefix of the real token */
+	snprintf(tweaked, sizeof(tweaked), "%.*s", (int)(n / 2),
+	    itest->token);
+	expect_401(tweaked, NULL);
+	expect_401("", basic);
+	expect_401("", lower);
+}
+
+static void
+t_auth_revoked(void)
+{
+	const char *rev[] = { "token", "revoke", "it-revoke", NULL };
+	const char *rev_none[] = { "token", "revoke", "no-such-token", NULL };
+	struct itest_resp r;
+	char tok[200], out[256];
+
+	fresh();
+	make_token("it-revoke", NULL, NULL, tok, sizeof(tok));
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev), 0);
+	/* auth.cache_ttl_ms defaults to 0: effective at once */
+	expect_401(tok, NULL);
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev_none), 1);
+}
+
+static void
+t_auth_expired(void)
+{
+	struct itest_resp r;
+	char tok[200];
+
+	fresh();
+	make_token("it-expire", NULL, "1", tok, sizeof(tok));
+	sleep_ms(2200);
+	expect_401(tok, NULL);
+	/* still a bad token afterwards (no state flip-flop) */
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 401);
+	itest_resp_free(&r);
+}
+
+static void
+t_scope_forbidden(void)
+{
+	struct itest_resp r;
+	char tok[200];
+
+	fresh();
+	make_token("it-jit-only", "jit", NULL, tok, sizeof(tok));
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
+	    0);
+	ASSERT_SCIM_ERROR(&r, 403, NULL);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET",
+	    "/scim/v2/ServiceProviderConfig", tok, NULL, NULL, &r), 0);
+	ASSERT_INT_EQ(r.status, 403);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, tok,
+	    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+	    "\"userName\":\"must-not-exist\"}", NULL, &r), 0);
+	ASSERT_SCIM_ERROR(&r, 403, NULL);
+	itest_resp_free(&r);
+	/* the default scope is scim */
+	make_token("it-default-scope", NULL, NULL, tok, sizeof(tok));
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
+/* The whitespace-separated field i (0-based) of line, into out. */
+static int
+field(const char *line, int i, char *out, size_t outsz)
+{
+	const char *p = line, *e;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '\n')
+			return -1;
+		e = p;
+		while (*e != '\0' && *e != ' ' && *e != '\t' && *e != '\n')
+			e++;
+		if (i-- == 0) {
+			snprintf(out, outsz, "%.*s", (int)(e - p), p);
+			return 0;
+		}
+		p = e;
+	}
+}
+
+/* The line of the token list naming name (field 1), or NULL. */
+static const char *
+list_line(const char *out, const char *name, char *line, size_t linesz)
+{
+	const char *p = out, *e;
+	char f[128];
+
+	while (*p != '\0') {
+		e = strchr(p, '\n');
+		snprintf(line, linesz, "%.*s",
+		    (int)(e != NULL ? (size_t)(e - p) : strlen(p)), p);
+		if (field(line, 1, f, sizeof(f)) == 0 && strcmp(f, name) == 0)
+			return line;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return NULL;
+}
+
+static void
+t_token_list(void)
+{
+	const char *list[] = { "token", "list", NULL };
+	const char *rev[] = { "token", "revoke", "it-list-revoked", NULL };
+	char out[32768], line[1024], tok_a[200], tok_r[200], tok_e[200];
+	const char *l;
+
+	fresh();
+	make_token("it-list-active", "scim,jit", NULL, tok_a, sizeof(tok_a));
+	make_token("it-list-revoked", NULL, NULL, tok_r, sizeof(tok_r));
+	make_token("it-list-expired", NULL, "1", tok_e, sizeof(tok_e));
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev), 0);
+	sleep_ms(2200);
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), list), 0);
+	/* never a secret: none of the token texts nor their tails */
+	ASSERT_TRUE(strstr(out, itest->token) == NULL);
+	ASSERT_TRUE(strstr(out, tok_a) == NULL);
+	ASSERT_TRUE(strstr(out, tok_r) == NULL);
+	ASSERT_TRUE(strstr(out, tok_e) == NULL);
+	ASSERT_TRUE(strstr(out, itest->token + strlen(itest->token) - 16) ==
+	    NULL);
+	ASSERT_TRUE(strstr(out, tok_a + strlen(tok_a) - 16) == NULL);
+	/* one line per token: id name scopes created expires state */
+	ASSERT_NOT_NULL(l = list_line(out, "itest-admin", line, sizeof(line)));
+	ASSERT_TRUE(field(l, 5, line, sizeof(line)) == 0);
+	ASSERT_NOT_NULL(l = list_line(out, "it-list-active", line,
+	    sizeof(line)));
+	{
+		char st[64], sc[128];
+
+		ASSERT_INT_EQ(field(l, 5, st, sizeof(st)), 0);
+		ASSERT_INT_EQ(field(l, 2, sc, sizeof(sc)), 0);
+		ASSERT_TRUE(strstr(l, "active") != NULL);
+		ASSERT_TRUE(strstr(sc, "scim") != NULL &&
+		    strstr(sc, "jit") != NULL);
+	}
+	ASSERT_NOT_NULL(l = list_line(out, "it-list-revoked", line,
+	    sizeof(line)));
+	ASSERT_TRUE(strstr(l, "revoked") != NULL);
+	ASSERT_NOT_NULL(l = list_line(out, "it-list-expired", line,
+	    sizeof(line)));
+	ASSERT_TRUE(strstr(l, "expired") != NULL);
+}
+
+static void
+t_body_too_large(void)
+{
+	static const char *const no_expect[] = { "Expect:", NULL };
+	struct itest_resp r;
+	size_t n = 1024 * 1024 + 1;
+	char *body;
+	int rc;
+
+	fresh();
+	/* syntactically a JSON object, just too big */
+	ASSERT_NOT_NULL(body = malloc(n + 1));
+	memset(body, ' ', n);
+	memcpy(body, "{\"userName\":\"", 13);
+	memset(body + 13, 'x', n - 13 - 2);
+	memcpy(body + n - 2, "\"}", 2);
+	body[n] = '\0';
+	rc = itest_http_raw(itest, "POST", USERS, NULL, body, n, NULL, &r);
+	if (rc != 0)
+		free(body);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_SCIM_ERROR(&r, 413, NULL);
+	itest_resp_free(&r);
+	/* a client that sends it all without Expect: 100-continue */
+	rc = itest_http_raw(itest, "POST", USERS, NULL, body, n, no_expect,
+	    &r);
+	if (rc == 0 && r.status != 413)
+		fprintf(stderr, "  without Expect: status %ld\n", r.status);
+	ASSERT_TRUE(rc != 0 || r.status == 413);
+	itest_resp_free(&r);
+	ASSERT_TRUE(server_alive());
+	/* a body of exactly body_max is not refused for its size (but
+	 * userName is far too long and schemas are missing) */
+	n--;
+	memcpy(body + n - 2, "\"}", 2);
+	rc = itest_http_raw(itest, "POST", USERS, NULL, body, n, NULL, &r);
+	free(body);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_SCIM_ERROR(&r, 400, NULL);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
+static void
+t_body_max_config(void)
+{
+	struct itest_resp r;
+	char body[3000];
+	size_t n;
+
+	fresh();
+	snprintf(itest->extra_config, sizeof(itest->extra_config),
+	    "http.body_max = 2048");
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+	n = (size_t)snprintf(body, sizeof(body), "{\"schemas\":"
+	    "[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+	    "\"userName\":\"it-bodymax\",\"displayName\":\"%0*d\"}", 2100, 0);
+	ASSERT_TRUE(n > 2048 && n < sizeof(body));
+	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, NULL, body, NULL, &r),
+	    0);
+	ASSERT_SCIM_ERROR(&r, 413, NULL);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	restore_default();
+}
+
+/* Wait (bounded) until the log holds at least want request lines
+ * after off, then a little more so late extra lines are seen too. */
+static char *
+wait_request_lines(long off, int want)
+{
+	long long deadline = now_ms() + 3000;
+	char *s;
+
+	for (;;) {
+		s = log_since(off);
+		if (s != NULL && count_in(s, "request rid=") >= want)
+			break;
+		if (now_ms() >= deadline)
+			return s;
+		free(s);
+		sleep_ms(50);
+	}
+	free(s);
+	sleep_ms(300);
+	return log_since(off);
+}
+
+static void
+t_request_log(void)
+{
+	static const char bogus[] = "itestBogusSecretTokenValue0123456789";
+	struct itest_resp r;
+	char *s = NULL;
+	long off;
+
+	fresh();
+	ASSERT_TRUE(log_count("listening addr=") > 0);
+	ASSERT_TRUE(itest_log_contains(itest, "port="));
+	sleep_ms(200);
+	off = log_size();
+	ASSERT_TRUE(off >= 0);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET",
+	    USERS "/00000000-0000-4000-8000-000000000000", NULL, NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 404);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, bogus, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 401);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	itest_resp_free(&r);
+	s = wait_request_lines(off, 4);
+	ASSERT_NOT_NULL(s);
+	if (count_in(s, "request rid=") != 4) {
+		fprintf(stderr, "  log:\n%s\n", s);
+		free(s);
+		TL_FAIL("want 4 request lines");
+	}
+	if (count_in(s, "token=itest-admin") < 2 ||
+	    strstr(s, "method=GET") == NULL ||
+	    strstr(s, "route=/scim/v2/Users/{id}") == NULL ||
+	    strstr(s, "status=404") == NULL ||
+	    strstr(s, "status=401") == NULL || strstr(s, " ms=") == NULL) {
+		fprintf(stderr, "  log:\n%s\n", s);
+		free(s);
+		TL_FAIL("request lines lack fields");
+	}
+	free(s);
+	/* never a presented credential anywhere in the log */
+	ASSERT_FALSE(itest_log_contains(itest, itest->token));
+	ASSERT_FALSE(itest_log_contains(itest, bogus));
+}
+
+static void
+t_db_outage(void)
+{
+	struct itest_resp r;
+	long long t0, deadline;
+	int ok = 0;
+
+	fresh();
+	ASSERT_INT_EQ(itest_db_stop(itest), 0);
+	db_stopped = 1;
+	t0 = now_ms();
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_SCIM_ERROR(&r, 503, NULL);
+	ASSERT_STR_EQ(r.retry_after, "1");
+	itest_resp_free(&r);
+	/* bounded by the connect and acquire timeouts, not hanging */
+	ASSERT_TRUE(now_ms() - t0 < 15000);
+	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, NULL,
+	    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+	    "\"userName\":\"it-outage\"}", NULL, &r), 0);
+	ASSERT_SCIM_ERROR(&r, 503, NULL);
+	ASSERT_STR_EQ(r.retry_after, "1");
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/readyz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 503);
+	ASSERT_STR_EQ(itest_json_str(&r, "status"), "unavailable");
+	ASSERT_TRUE(r.retry_after[0] != '\0');
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	ASSERT_TRUE(server_alive());
+
+	ASSERT_INT_EQ(itest_db_start(itest), 0);
+	db_stopped = 0;
+	deadline = now_ms() + 30000;
+	while (now_ms() < deadline) {
+		if (itest_http(itest, "GET", USERS, NULL, NULL, NULL,
+		    &r) == 0 && r.status == 200)
+			ok = 1;
+		itest_resp_free(&r);
+		if (ok)
+			break;
+		sleep_ms(200);
+	}
+	ASSERT_TRUE(ok);
+	ASSERT_TRUE(server_alive());
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/readyz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	/* writes work again and the failed POST left nothing behind */
+	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, NULL,
+	    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+	    "\"userName\":\"it-outage\"}", NULL, &r), 0);
+	ASSERT_INT_EQ(r.status, 201);
+	itest_resp_free(&r);
+	ASSERT_TRUE(log_count("status=5") > 0);
+}
+
+static void
+t_sigterm(void)
+{
+	long long t0;
+	int st;
+
+	fresh();
+	t0 = now_ms();
+	st = itest_server_stop(itest, SIGTERM);
+	ASSERT_TRUE(st != -1);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	/* idle server: well within http.drain_timeout (10 s) */
+	ASSERT_TRUE(now_ms() - t0 < 10000);
+	ASSERT_TRUE(itest_log_contains(itest, "stopped"));
+	restore_default();
+}
+
+static void
+t_sigterm_short_drain(void)
+{
+	long long t0;
+	int st;
+
+	fresh();
+	snprintf(itest->extra_config, sizeof(itest->extra_config),
+	    "http.drain_timeout = 1");
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+	t0 = now_ms();
+	st = itest_server_stop(itest, SIGINT);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	ASSERT_TRUE(now_ms() - t0 < 3000);
+	restore_default();
+}
+
+static void
+t_tls(void)
+{
+	char cert[400], key[400], out[256];
+	const char *gen[] = { "openssl", "req", "-x509", "-newkey", "ec",
+	    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days",
+	    "1", "-subj", "/CN=127.0.0.1", "-addext",
+	    "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
+	    NULL };
+	struct itest_resp r;
+	char plain[64];
+	int rc;
+
+	fresh();
+	snprintf(cert, sizeof(cert), "%s/tls-cert.pem", itest->dir);
+	snprintf(key, sizeof(key), "%s/tls-key.pem", itest->dir);
+	ASSERT_INT_EQ(itest_run(gen, out, sizeof(out), 60), 0);
+	ASSERT_INT_EQ(chmod(key, 0600), 0);
+	snprintf(itest->extra_config, sizeof(itest->extra_config),
+	    "http.tls_cert = %s\nhttp.tls_key = %s", cert, key);
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+	ASSERT_TRUE(strncmp(itest->addr, "https://", 8) == 0);
+	ASSERT_TRUE(itest_log_contains(itest, "tls=1"));
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	/* Location and meta.location use https */
+	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, NULL,
+	    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+	    "\"userName\":\"it-tls-user\"}", NULL, &r), 0);
+	ASSERT_INT_EQ(r.status, 201);
+	ASSERT_TRUE(strncmp(r.location, "https://", 8) == 0);
+	itest_resp_free(&r);
+	/* plain HTTP to the TLS port gets no answer */
+	snprintf(plain, sizeof(plain), "%s", itest->addr);
+	snprintf(itest->addr, sizeof(itest->addr), "http://127.0.0.1:%d",
+	    itest->port);
+	rc = itest_http(itest, "GET", "/healthz", "", NULL, NULL, &r);
+	ASSERT_TRUE(rc != 0 || r.status != 200);
+	itest_resp_free(&r);
+	snprintf(itest->addr, sizeof(itest->addr), "%s", plain);
+	ASSERT_TRUE(server_alive());
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+	restore_default();
+}
+
+/* Write text to DIR/name; the path into path. */
+static void
+write_conf(const char *name, const char *text, char *path, size_t pathsz)
+{
+	FILE *f;
+
+	snprintf(path, pathsz, "%s/%s", itest->dir, name);
+	ASSERT_NOT_NULL(f = fopen(path, "w"));
+	fputs(text, f);
+	ASSERT_INT_EQ(fclose(f), 0);
+}
+
+/* --check-config with the config file at path; exit status. */
+static int
+check_config(const char *path, char *out, size_t outsz)
+{
+	const char *argv[] = { "--check-config", NULL };
+	char saved[sizeof(itest->config_path)];
+	int rc;
+
+	snprintf(saved, sizeof(saved), "%s", itest->config_path);
+	snprintf(itest->config_path, sizeof(itest->config_path), "%s", path);
+	rc = itest_cli(itest, out, outsz, argv);
+	snprintf(itest->config_path, sizeof(itest->config_path), "%s", saved);
+	return rc;
+}
+
+static void
+t_check_config(void)
+{
+	static const struct {
+		const char *text;
+		int ok;
+	} cases[] = {
+		{ "http.listen = 0.0.0.0\n", 0 },
+		{ "http.listen = ::\n", 0 },
+		{ "http.listen = 0.0.0.0\nhttp.allow_plain = true\n", 1 },
+		{ "http.listen = 127.0.0.1\n", 1 },
+		{ "http.listen = ::1\n", 1 },
+		{ "http.port = 70000\n", 0 },
+		{ "http.body_max = 10\n", 0 },
+		{ "no.such.key = 1\n", 0 },
+		{ "log.level = chatty\n", 0 },
+		{ "http.allow_plain = maybe\n", 0 },
+		{ "http.tls_cert = /nonexistent.pem\n", 0 },
+		{ "# only a comment\n\n", 1 },
+	};
+	char path[300], out[1024];
+	size_t i;
+	int rc, rc2;
+
+	fresh();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_conf("check.conf", cases[i].text, path, sizeof(path));
+		rc = check_config(path, out, sizeof(out));
+		if (cases[i].ok && (rc != 0 || strstr(out, "config ok") ==
+		    NULL))
+			TL_FAIL("config \"%s\": exit %d, out \"%s\"",
+			    cases[i].text, rc, out);
+		if (!cases[i].ok && rc != 1)
+			TL_FAIL("config \"%s\": exit %d, want 1",
+			    cases[i].text, rc);
+	}
+	/* the environment beats the file */
+	write_conf("check.conf", "http.listen = 127.0.0.1\n", path,
+	    sizeof(path));
+	setenv("VAULTBRIDGE_HTTP_LISTEN", "0.0.0.0", 1);
+	rc = check_config(path, out, sizeof(out));
+	setenv("VAULTBRIDGE_HTTP_ALLOW_PLAIN", "yes", 1);
+	rc2 = check_config(path, out, sizeof(out));
+	unsetenv("VAULTBRIDGE_HTTP_LISTEN");
+	unsetenv("VAULTBRIDGE_HTTP_ALLOW_PLAIN");
+	ASSERT_INT_EQ(rc, 1);
+	ASSERT_INT_EQ(rc2, 0);
+}
+
+static void
+t_dump_config(void)
+{
+	static const char *const keys[] = { "http.listen", "http.port",
+	    "http.tls_cert", "http.tls_key", "http.allow_plain",
+	    "http.body_max", "http.conn_timeout", "http.max_conns",
+	    "http.drain_timeout", "http.base_url", "db.dsn", "db.pool_size",
+	    "db.connect_timeout", "db.acquire_timeout_ms",
+	    "db.statement_timeout_ms", "log.level", "auth.cache_ttl_ms" };
+	const char *argv[] = { "--dump-config", NULL };
+	char out1[16384], out2[16384], path[300], want[64], saved[300];
+	size_t i;
+	int rc;
+
+	fresh();
+	ASSERT_INT_EQ(itest_cli(itest, out1, sizeof(out1), argv), 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char k[64];
+		const char *p = out1;
+		int found = 0;
+
+		snprintf(k, sizeof(k), "%s =", keys[i]);
+		/* at the start of a line */
+		while ((p = strstr(p, k)) != NULL) {
+			if (p == out1 || p[-1] == '\n')
+				found = 1;
+			p++;
+		}
+		if (!found)
+			TL_FAIL("dump lacks %s:\n%s", keys[i], out1);
+	}
+	snprintf(want, sizeof(want), "http.port = %d\n", itest->port);
+	ASSERT_TRUE(strstr(out1, want) != NULL);
+	ASSERT_TRUE(strstr(out1, "log.level = info\n") != NULL);
+	write_conf("dump.conf", out1, path, sizeof(path));
+	snprintf(saved, sizeof(saved), "%s", itest->config_path);
+	snprintf(itest->config_path, sizeof(itest->config_path), "%s", path);
+	rc = itest_cli(itest, out2, sizeof(out2), argv);
+	snprintf(itest->config_path, sizeof(itest->config_path), "%s", saved);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(out2, out1);
+	/* and the dump is a valid config */
+	ASSERT_INT_EQ(check_config(path, out2, sizeof(out2)), 0);
+}
+
+static void
+t_migrate_twice(void)
+{
+	const char *argv[] = { "migrate", NULL };
+	char out1[512], out2[512];
+	const char *v1, *v2;
+
+	fresh();
+	ASSERT_INT_EQ(itest_cli(itest, out1, sizeof(out1), argv), 0);
+	ASSERT_TRUE(strstr(out1, "migrated: 0 applied, schema version ") ==
+	    out1);
+	ASSERT_INT_EQ(itest_cli(itest, out2, sizeof(out2), argv), 0);
+	ASSERT_STR_EQ(out2, out1);
+	v1 = strstr(out1, "version ") + 8;
+	v2 = v1;
+	while (*v2 >= '0' && *v2 <= '9')
+		v2++;
+	ASSERT_TRUE(v2 > v1);
+	/* the server keeps working during and after */
+	ASSERT_TRUE(server_alive());
+}
+
+static void
+t_cli_misc(void)
+{
+	const char *ver[] = { "version", NULL };
+	const char *bad[] = { "frobnicate", NULL };
+	const char *noname[] = { "token", "create", NULL };
+	const char *badscope[] = { "token", "create", "--name", "it-bad",
+	    "--scopes", "nosuchscope", NULL };
+	char out[512];
+
+	fresh();
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), ver), 0);
+	ASSERT_TRUE(strncmp(out, "vaultbridge ", 12) == 0);
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), bad), 2);
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), noname), 2);
+	ASSERT_TRUE(itest_cli(itest, out, sizeof(out), badscope) != 0);
+	ASSERT_TRUE(out[0] == '\0');
+}
+
+static void
+t_still_alive(void)
+{
+	struct itest_resp r;
+
+	fresh();
+	ASSERT_TRUE(server_alive());
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
+static const struct testlib_case cases[] = {
+	{ "healthz", t_healthz },
+	{ "readyz", t_readyz },
+	{ "scim_ok_with_token", t_scim_ok_with_token },
+	{ "auth_missing_and_garbage", t_auth_missing_and_garbage },
+	{ "auth_revoked", t_auth_revoked },
+	{ "auth_expired", t_auth_expired },
+	{ "scope_forbidden", t_scope_forbidden },
+	{ "token_list", t_token_list },
+	{ "body_too_large", t_body_too_large },
+	{ "body_max_config", t_body_max_config },
+	{ "request_log", t_request_log },
+	{ "db_outage", t_db_outage },
+	{ "sigterm", t_sigterm },
+	{ "sigint_short_drain", t_sigterm_short_drain },
+	{ "tls", t_tls },
+	{ "check_config", t_check_config },
+	{ "dump_config", t_dump_config },
+	{ "migrate_twice", t_migrate_twice },
+	{ "cli_misc", t_cli_misc },
+	{ "still_alive", t_still_alive },
+};
+
+ITEST_MAIN(cases)
