@@ -8,8 +8,10 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual
-HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-	-ftrivial-auto-var-init=zero
+# clang 14 accepts -ftrivial-auto-var-init=zero only behind an extra flag
+AUTOINIT := $(shell $(CC) -ftrivial-auto-var-init=zero -x c -c /dev/null \
+	-o /dev/null 2>/dev/null && echo -ftrivial-auto-var-init=zero)
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE $(AUTOINIT)
 OPT ?= -O2 -g
 CFLAGS_ALL = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Iinclude \
 	-I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)

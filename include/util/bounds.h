@@ -23,7 +23,7 @@
 #define SCIM_ATTR_NAME_MAX	256	/* a full attribute path with URN */
 #define SCIM_FILTER_MAX		4096	/* filter expression, bytes */
 #define SCIM_FILTER_DEPTH_MAX	32	/* nesting of parentheses/not */
-#define SCIM_FILTER_NODES_MAX	256	/* comparisons in one filter */
+#define SCIM_FILTER_NODES_MAX	256	/* AST nodes (incl. and/or/not) */
 #define SCIM_USERNAME_MAX	256
 #define SCIM_DISPLAYNAME_MAX	512
 #define SCIM_MULTI_MAX		100	/* values of one multi-valued attr

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "db/pool.h"
 #include "db_int.h"
 #include "util/log.h"
 #include "util/strutil.h"

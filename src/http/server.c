@@ -68,6 +68,10 @@ struct srv_req {
 	int bad_query;
 	int answered;			/* a response is queued */
 	int status;
+	int in_begin;			/* inside srv_begin */
+	int has_early;			/* early holds an answer to send */
+	struct response early;		/* refusal of a body-less request */
+	char early_allow[64];
 	struct timespec t0;
 	char path[HTTP_PATH_MAX];	/* req.path */
 	char segs[HTTP_PATH_MAX];	/* copy cut into req.params */
@@ -248,6 +252,41 @@ out:
 	return ret;
 }
 
+/* Does the request announce a body? */
+static int
+srv_has_body(struct MHD_Connection *conn)
+{
+	const char *cl;
+
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return 1;
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl != NULL && strcmp(cl, "0") != 0;
+}
+
+/*
+ * Send a refusal decided while the headers were examined. A response
+ * queued before the body is read makes the library close the
+ * connection; that is right when a body is coming (it is never read),
+ * but a body-less request keeps its keep-alive connection if the answer
+ * waits for the final call, which follows at once.
+ */
+static enum MHD_Result
+srv_early(struct MHD_Connection *conn, struct srv_req *q,
+    struct response *resp, const char *allow)
+{
+	if (!q->in_begin || srv_has_body(conn))
+		return srv_send(conn, q, resp, allow);
+	q->early = *resp;
+	memset(resp, 0, sizeof(*resp));
+	snprintf(q->early_allow, sizeof(q->early_allow), "%s",
+	    allow != NULL ? allow : "");
+	q->has_early = 1;
+	return MHD_YES;
+}
+
 /* Answer with an error before the handler ran. */
 static enum MHD_Result
 srv_fail(struct MHD_Connection *conn, struct srv_req *q, int status,
@@ -257,7 +296,7 @@ srv_fail(struct MHD_Connection *conn, struct srv_req *q, int status,
 
 	srv_resp_init(&resp);
 	srv_resp_error(q, &resp, status, detail);
-	return srv_send(conn, q, &resp, NULL);
+	return srv_early(conn, q, &resp, NULL);
 }
 
 static enum MHD_Result
@@ -271,7 +310,7 @@ srv_fail_405(struct MHD_Connection *conn, struct srv_req *q)
 	    sizeof(allow));
 	srv_resp_init(&resp);
 	srv_resp_error(q, &resp, 405, "method not allowed");
-	return srv_send(conn, q, &resp, allow);
+	return srv_early(conn, q, &resp, allow);
 }
 
 static enum MHD_Result
@@ -303,12 +342,12 @@ srv_fail_auth(struct MHD_Connection *conn, struct srv_req *q, int err,
 		srv_resp_error(q, &resp, 503, "database unavailable");
 		break;
 	default:
-		log_error("authentication failed rid=%s err=%s",
+		log_error("authentication failed rid=%s err=\"%s\"",
 		    q->req.request_id, err_str(err));
 		srv_resp_error(q, &resp, 500, "internal server error");
 		break;
 	}
-	return srv_send(conn, q, &resp, NULL);
+	return srv_early(conn, q, &resp, NULL);
 }
 
 static enum MHD_Result
@@ -354,7 +393,7 @@ srv_header(struct MHD_Connection *conn, const char *name, const char **out)
 
 /* First call, headers complete: everything but the body. */
 static enum MHD_Result
-srv_begin(struct MHD_Connection *conn, struct srv_req *q, const char *url,
+srv_check(struct MHD_Connection *conn, struct srv_req *q, const char *url,
     const char *method)
 {
 	struct app *app = q->srv->app;
@@ -427,9 +466,24 @@ srv_begin(struct MHD_Connection *conn, struct srv_req *q, const char *url,
 	return MHD_YES;
 }
 
-/* A slice of body. Past body_max the rest is read and dropped (the
- * library cannot answer in the middle of an upload), up to body_max
- * more bytes; a client that keeps sending is disconnected. */
+static enum MHD_Result
+srv_begin(struct MHD_Connection *conn, struct srv_req *q, const char *url,
+    const char *method)
+{
+	enum MHD_Result ret;
+
+	q->in_begin = 1;
+	ret = srv_check(conn, q, url, method);
+	q->in_begin = 0;
+	return ret;
+}
+
+/*
+ * A slice of body. Past body_max the rest is read and dropped, since the
+ * library cannot answer in the middle of an upload; the 413 goes out
+ * when the body ends. Dropping costs no memory, but a client sending
+ * more than HTTP_BODY_MAX_LIMIT past the limit is disconnected.
+ */
 static enum MHD_Result
 srv_upload(struct srv_req *q, const char *data, size_t n)
 {
@@ -446,7 +500,7 @@ srv_upload(struct srv_req *q, const char *data, size_t n)
 		return MHD_YES;
 	}
 	q->discarded += n;
-	if (q->discarded - max > max) {
+	if (q->discarded - max > HTTP_BODY_MAX_LIMIT) {
 		q->status = 413;
 		log_warn("request body far over limit, closing rid=%s",
 		    q->req.request_id);
@@ -462,6 +516,11 @@ srv_dispatch(struct MHD_Connection *conn, struct srv_req *q)
 	struct response resp;
 	int r;
 
+	if (q->has_early) {
+		q->has_early = 0;
+		return srv_send(conn, q, &q->early, q->early_allow[0] != '\0' ?
+		    q->early_allow : NULL);
+	}
 	if (q->too_large)
 		return srv_fail(conn, q, 413, "request body too large");
 	if (buf_failed(&q->body)) {
@@ -478,7 +537,7 @@ srv_dispatch(struct MHD_Connection *conn, struct srv_req *q)
 		    q->req.request_id, q->req.route);
 		srv_resp_error(q, &resp, 503, "database unavailable");
 	} else if (r < 0) {
-		log_error("handler failed rid=%s route=%s err=%s",
+		log_error("handler failed rid=%s route=%s err=\"%s\"",
 		    q->req.request_id, q->req.route, err_str(r));
 		srv_resp_error(q, &resp, 500, "internal server error");
 	}
@@ -520,7 +579,7 @@ srv_access(void *cls, struct MHD_Connection *conn, const char *url,
 	if (*upload_data_size != 0) {
 		n = *upload_data_size;
 		*upload_data_size = 0;
-		if (q->answered)
+		if (q->answered || q->has_early)
 			return MHD_YES;
 		return srv_upload(q, upload_data, n);
 	}
@@ -559,6 +618,8 @@ srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_debug("request ended early rid=%s toe=%d",
 		    q->req.request_id, (int)toe);
 	buf_free_wipe(&q->body);
+	if (q->has_early)
+		buf_free(&q->early.body);
 	free(q);
 	atomic_fetch_sub(&s->app->in_flight, 1);
 }
@@ -675,13 +736,13 @@ srv_tls_load(const struct config *cfg, char **cert, size_t *certlen,
 	}
 	if ((r = file_read_small(cfg->http_tls_cert, SRV_TLS_PEM_MAX, cert,
 	    certlen)) != 0) {
-		log_error("cannot read http.tls_cert path=%s err=%s",
+		log_error("cannot read http.tls_cert path=%s err=\"%s\"",
 		    cfg->http_tls_cert, err_str(r));
 		return r == ERR_TOO_LARGE ? ERR_CONFIG : ERR_IO;
 	}
 	if ((r = file_read_small(cfg->http_tls_key, SRV_TLS_PEM_MAX, key,
 	    keylen)) != 0) {
-		log_error("cannot read http.tls_key path=%s err=%s",
+		log_error("cannot read http.tls_key path=%s err=\"%s\"",
 		    cfg->http_tls_key, err_str(r));
 		srv_pem_free(*cert, *certlen);
 		*cert = NULL;
@@ -762,6 +823,7 @@ http_server_start(struct app *app, struct http_server **out)
 		backlog = 4096;
 	s->d = MHD_start_daemon(flags, (uint16_t)cfg->http_port, NULL, NULL,
 	    srv_access, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, &s->addr.sa,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->http_max_conns,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
@@ -769,7 +831,6 @@ http_server_start(struct app *app, struct http_server **out)
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)backlog,
 	    MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
 	    MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_ARRAY, tlsopt,
 	    MHD_OPTION_END);
@@ -803,8 +864,18 @@ http_server_quiesce(struct http_server *s)
 	if (s == NULL || atomic_exchange(&s->quiescing, 1) != 0)
 		return;
 	fd = MHD_quiesce_daemon(s->d);
-	if (fd == MHD_INVALID_SOCKET)
+	if (fd == MHD_INVALID_SOCKET) {
 		log_warn("quiesce: listener was not accepting");
+		return;
+	}
+	/*
+	 * The socket may not be closed before MHD_stop_daemon(), but
+	 * connections queued in its backlog would wait for nothing until
+	 * then. Shutting it down refuses them now (Linux: the socket leaves
+	 * the LISTEN state), so a load balancer moves on at once.
+	 */
+	if (shutdown(fd, SHUT_RDWR) != 0)
+		log_debug("quiesce: shutdown of listener failed");
 	s->listen_fd = fd;
 	log_debug("quiesced in_flight=%d", atomic_load(&s->app->in_flight));
 }

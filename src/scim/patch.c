@@ -637,11 +637,14 @@ compile(struct scim_patch *p, enum patch_kind kind, struct scim_path *sp,
 	    (vsub = scim_attr_sub(a, "value", 5)) != NULL) {
 		/* Entra: "manager": "<id>" */
 		if ((r = norm_leaf(p, a, vsub, val, &nv, e)) == 0) {
-			if ((op.value = json_object()) == NULL ||
-			    json_object_set_new(op.value, vsub->name,
-			    nv) != 0)
-				r = ERR_ALLOC;
-			nv = NULL;
+			r = ERR_ALLOC;
+			if ((op.value = json_object()) != NULL) {
+				/* set_new takes nv even when it fails */
+				if (json_object_set_new(op.value, vsub->name,
+				    nv) == 0)
+					r = 0;
+				nv = NULL;
+			}
 		}
 	} else if (a->type == SCIM_T_COMPLEX)
 		r = norm_complex(p, a, val, 0, &op.value, e);
@@ -742,6 +745,17 @@ expand(struct scim_patch *p, enum patch_kind kind,
 				}
 				if ((r = expand(p, kind, sc, kv, e)) != 0)
 					return r;
+				continue;
+			}
+			/* Entra: "emails[type eq \"work\"].value" as a key */
+			if (memchr(k, '[', klen) != NULL) {
+				memset(&sp, 0, sizeof(sp));
+				if ((r = scim_path_parse(p->rt, k, klen, &sp,
+				    e)) != 0 ||
+				    (r = compile(p, kind, &sp, kv, e)) != 0) {
+					scim_path_clear(&sp);
+					return r;
+				}
 				continue;
 			}
 			r = scim_schema_resolve(p->rt, k, klen, &ap);
@@ -1215,7 +1229,7 @@ apply_sub(const struct patch_op *op, json_t *cont, struct api_error *e)
 	const struct scim_attr *a = op->path.attr.attr;
 	const struct scim_attr *sub = op->path.attr.sub;
 	json_t *cur = json_object_get(cont, a->name), *el, *keep = NULL;
-	size_t i;
+	size_t i, nprimary = 0;
 	int r;
 
 	if (!a->multi_valued) {
@@ -1249,10 +1263,13 @@ apply_sub(const struct patch_op *op, json_t *cont, struct api_error *e)
 			continue;
 		if ((r = set_checked(el, sub, sub->name, op->value, e)) != 0)
 			return r;
-		if (is_primary(el))
+		if (is_primary(el)) {
+			nprimary++;
 			keep = el;
+		}
 	}
-	return primary_take(cur, keep);
+	/* several made primary at once: the final check refuses that */
+	return nprimary == 1 ? primary_take(cur, keep) : 0;
 }
 
 static int
@@ -1333,7 +1350,7 @@ apply_filtered(const struct patch_op *op, json_t *cont, struct api_error *e)
 	const struct scim_attr *a = op->path.attr.attr;
 	const struct scim_attr *sub = op->path.attr.sub;
 	json_t *arr, *el, *nel, *keep = NULL;
-	size_t i, n, matched = 0;
+	size_t i, n, matched = 0, nprimary = 0;
 	int r;
 
 	if (op->kind == PATCH_REMOVE)
@@ -1359,15 +1376,19 @@ apply_filtered(const struct patch_op *op, json_t *cont, struct api_error *e)
 		}
 		if (r != 0)
 			return r;
-		if (is_primary(el))
+		if (is_primary(el)) {
+			nprimary++;
 			keep = el;
+		}
 	}
 	if (matched == 0) {
 		if ((r = create_elem(op, cont, &keep, e)) != 0)
 			return r;
+		nprimary = keep != NULL;
 		arr = json_object_get(cont, a->name);
 	}
-	return primary_take(arr, keep);
+	/* several made primary at once: the final check refuses that */
+	return nprimary == 1 ? primary_take(arr, keep) : 0;
 }
 
 static int

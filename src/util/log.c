@@ -34,6 +34,9 @@ log_level_parse(const char *s, enum log_level *out)
 	return ERR_INVALID;
 }
 
+static void log_emit(enum log_level l, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_emit(enum log_level l, const char *fmt, va_list ap)
 {

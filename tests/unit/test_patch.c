@@ -55,6 +55,9 @@ struct row {
 	const char *delta;	/* {'replace_all':..,'add':..,'remove':..} */
 };
 
+/* the tail of a row that expects success without a delta */
+#define END	0, 0, "", NULL
+
 /* ' -> ", ` -> \" */
 static json_t *
 J(const char *s)
@@ -194,27 +197,27 @@ static const struct row rfc_rows[] = {
 	{ "add member", G, "{'displayName':'g','members':[" MU(A2) "]}",
 	  "[{'op':'add','path':'members','value':[{'display':'Babs Jensen',"
 	  "'$ref':'https://example.com/v2/Users/" A1 "','value':'" A1 "'}]}]",
-	  0, "{'displayName':'g','members':[" MU(A2) "," M(A1) "]}" },
+	  0, "{'displayName':'g','members':[" MU(A2) "," M(A1) "]}", END },
 	{ "add existing member is a no-op", G,
 	  "{'displayName':'g','members':[" MU(A2) "]}",
 	  "[{'op':'add','path':'members','value':[" M(A2) "]}]",
-	  0, "{'displayName':'g','members':[" MU(A2) "]}" },
+	  0, "{'displayName':'g','members':[" MU(A2) "]}", END },
 	{ "add emails and nickname without path", U, BJ,
 	  "[{'op':'add','value':{'emails':[{'value':'babs@jensen.org',"
 	  "'type':'home'}],'nickname':'Babs'}}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'Jensen'},'emails':[{'value':'bjensen@example.com',"
 	  "'type':'work','primary':true},{'value':'babs@jensen.org',"
-	  "'type':'home'}],'nickName':'Babs'}" },
+	  "'type':'home'}],'nickName':'Babs'}", END },
 	{ "add duplicate email skipped", U, BJ,
 	  "[{'op':'add','path':'emails','value':[{'value':"
 	  "'bjensen@example.com','type':'work','primary':true}]}]",
-	  0, BJ },
+	  0, BJ, END },
 	{ "replace members", G,
 	  "{'displayName':'g','members':[" MU(A3) "]}",
 	  "[{'op':'replace','path':'members','value':[{'display':'Babs',"
 	  "'value':'" A1 "'},{'display':'James','value':'" A2 "'}]}]",
-	  0, "{'displayName':'g','members':[" M(A1) "," M(A2) "]}" },
+	  0, "{'displayName':'g','members':[" M(A1) "," M(A2) "]}", END },
 	{ "replace addresses[type eq work]", U,
 	  "{'userName':'b','addresses':[{'type':'work','streetAddress':'x',"
 	  "'locality':'y'},{'type':'home','locality':'z','primary':true}]}",
@@ -225,14 +228,14 @@ static const struct row rfc_rows[] = {
 	  0, "{'userName':'b','addresses':[{'type':'work','streetAddress':"
 	  "'911 Universal City Plaza','locality':'Hollywood','region':'CA',"
 	  "'postalCode':'91608','country':'US','primary':true},{'type':"
-	  "'home','locality':'z','primary':false}]}" },
+	  "'home','locality':'z','primary':false}]}", END },
 	{ "replace addresses[type eq work].streetAddress", U,
 	  "{'userName':'b','addresses':[{'type':'work','streetAddress':'x'},"
 	  "{'type':'home','streetAddress':'h'}]}",
 	  "[{'op':'replace','path':'addresses[type eq `work`].streetAddress',"
 	  "'value':'1010 Broadway Ave'}]",
 	  0, "{'userName':'b','addresses':[{'type':'work','streetAddress':"
-	  "'1010 Broadway Ave'},{'type':'home','streetAddress':'h'}]}" },
+	  "'1010 Broadway Ave'},{'type':'home','streetAddress':'h'}]}", END },
 	{ "replace without path", U, BJ,
 	  "[{'op':'replace','value':{'emails':[{'value':'bjensen@example.com',"
 	  "'type':'work','primary':true},{'value':'babs@jensen.org','type':"
@@ -240,26 +243,26 @@ static const struct row rfc_rows[] = {
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'Jensen'},'emails':[{'value':'bjensen@example.com',"
 	  "'type':'work','primary':true},{'value':'babs@jensen.org',"
-	  "'type':'home'}],'nickName':'Babs'}" },
+	  "'type':'home'}],'nickName':'Babs'}", END },
 	{ "replace complex single merges", U, BJ,
 	  "[{'op':'replace','path':'name','value':{'givenName':'Babs'}}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Babs',"
 	  "'familyName':'Jensen'},'emails':[{'value':'bjensen@example.com',"
-	  "'type':'work','primary':true}]}" },
+	  "'type':'work','primary':true}]}", END },
 	{ "replace name.familyName", U, BJ,
 	  "[{'op':'replace','path':'name.familyName','value':'J'}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'J'},'emails':[{'value':'bjensen@example.com',"
-	  "'type':'work','primary':true}]}" },
+	  "'type':'work','primary':true}]}", END },
 	{ "replace of a missing attribute adds it", U, "{'userName':'b'}",
 	  "[{'op':'replace','path':'title','value':'CTO'}]",
-	  0, "{'userName':'b','title':'CTO'}" },
+	  0, "{'userName':'b','title':'CTO'}", END },
 	{ "remove members[value eq]", G, GROUP3,
 	  "[{'op':'remove','path':'members[value eq `" A2 "`]'}]",
 	  0, "{'displayName':'eng','members':[" MU(A1) ","
-	  "{'value':'" A4 "','type':'Group'}]}" },
+	  "{'value':'" A4 "','type':'Group'}]}", END },
 	{ "remove all members", G, GROUP3,
-	  "[{'op':'remove','path':'members'}]", 0, "{'displayName':'eng'}" },
+	  "[{'op':'remove','path':'members'}]", 0, "{'displayName':'eng'}", END },
 	{ "remove emails with a complex filter", U,
 	  "{'userName':'b','emails':[{'value':'a@example.com','type':'work'},"
 	  "{'value':'b@other.org','type':'work'},{'value':'c@example.com',"
@@ -267,56 +270,56 @@ static const struct row rfc_rows[] = {
 	  "[{'op':'remove','path':'emails[type eq `work` and value ew "
 	  "`example.com`]'}]",
 	  0, "{'userName':'b','emails':[{'value':'b@other.org','type':"
-	  "'work'},{'value':'c@example.com','type':'home'}]}" },
+	  "'work'},{'value':'c@example.com','type':'home'}]}", END },
 	{ "remove last value unassigns", U, BJ,
 	  "[{'op':'remove','path':'emails[type eq `work`]'}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
-	  "'familyName':'Jensen'}}" },
+	  "'familyName':'Jensen'}}", END },
 	{ "remove filter matching nothing is a no-op", U, BJ,
 	  "[{'op':'remove','path':'emails[type eq `home`]'},"
-	  "{'op':'remove','path':'phoneNumbers[type eq `work`]'}]", 0, BJ },
+	  "{'op':'remove','path':'phoneNumbers[type eq `work`]'}]", 0, BJ, END },
 	{ "remove then add members (replace)", G, GROUP3,
 	  "[{'op':'remove','path':'members'},{'op':'add','path':'members',"
 	  "'value':[" M(A3) "]}]",
-	  0, "{'displayName':'eng','members':[" M(A3) "]}" },
+	  0, "{'displayName':'eng','members':[" M(A3) "]}", END },
 	{ "remove sub-attribute and its empty parent", U,
 	  "{'userName':'b','name':{'givenName':'x'},'title':'t'}",
 	  "[{'op':'remove','path':'name.givenName'},"
 	  "{'op':'remove','path':'title'}]",
-	  0, "{'userName':'b'}" },
+	  0, "{'userName':'b'}", END },
 	{ "remove filtered sub-attribute", U,
 	  "{'userName':'b','emails':[{'value':'a@x','type':'work',"
 	  "'display':'A'},{'value':'b@x','type':'home','display':'B'}]}",
 	  "[{'op':'remove','path':'emails[type eq `work`].display'}]",
 	  0, "{'userName':'b','emails':[{'value':'a@x','type':'work'},"
-	  "{'value':'b@x','type':'home','display':'B'}]}" },
+	  "{'value':'b@x','type':'home','display':'B'}]}", END },
 	{ "add single-valued replaces", U, "{'userName':'b','title':'a'}",
 	  "[{'op':'add','path':'title','value':'b'}]",
-	  0, "{'userName':'b','title':'b'}" },
+	  0, "{'userName':'b','title':'b'}", END },
 	{ "add complex merges", U, BJ,
 	  "[{'op':'add','path':'name','value':{'middleName':'Q'}}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'Jensen','middleName':'Q'},'emails':[{'value':"
-	  "'bjensen@example.com','type':'work','primary':true}]}" },
+	  "'bjensen@example.com','type':'work','primary':true}]}", END },
 	{ "add primary email takes the flag", U, BJ,
 	  "[{'op':'add','path':'emails','value':[{'value':'n@x','type':"
 	  "'home','primary':'True'}]}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'Jensen'},'emails':[{'value':'bjensen@example.com',"
 	  "'type':'work','primary':false},{'value':'n@x','type':'home',"
-	  "'primary':true}]}" },
+	  "'primary':true}]}", END },
 	{ "externalId", U, "{'userName':'b'}",
 	  "[{'op':'add','path':'externalId','value':'ext-1'}]",
-	  0, "{'userName':'b','externalId':'ext-1'}" },
+	  0, "{'userName':'b','externalId':'ext-1'}", END },
 	{ "sequential operations", U, "{'userName':'b'}",
 	  "[{'op':'add','path':'title','value':'x'},{'op':'replace','path':"
 	  "'title','value':'y'},{'op':'add','path':'nickName','value':'n'},"
 	  "{'op':'remove','path':'nickName'}]",
-	  0, "{'userName':'b','title':'y'}" },
+	  0, "{'userName':'b','title':'y'}", END },
 	{ "id and meta are never touched", U,
 	  "{'id':'" GID "','meta':{},'userName':'b','title':'x'}",
 	  "[{'op':'remove','path':'title'}]",
-	  0, "{'id':'" GID "','meta':{},'userName':'b'}" },
+	  0, "{'id':'" GID "','meta':{},'userName':'b'}", END },
 };
 
 /* ---- Microsoft Entra ID ---- */
@@ -327,13 +330,13 @@ static const struct row entra_rows[] = {
 	  "{'op':'Add','path':'title','value':'T'},"
 	  "{'op':'Remove','path':'nickName'},"
 	  "{'op':'REPLACE','path':'userName','value':'b2'}]",
-	  0, "{'userName':'b2','displayName':'B','title':'T'}" },
+	  0, "{'userName':'b2','displayName':'B','title':'T'}", END },
 	{ "boolean as string", U, "{'userName':'b','active':true}",
 	  "[{'op':'Replace','path':'active','value':'False'}]",
-	  0, "{'userName':'b','active':false}" },
+	  0, "{'userName':'b','active':false}", END },
 	{ "boolean as string upper case", U, "{'userName':'b','active':false}",
 	  "[{'op':'Replace','path':'active','value':'TRUE'}]",
-	  0, "{'userName':'b','active':true}" },
+	  0, "{'userName':'b','active':true}", END },
 	{ "no-path replace with dotted and URN keys", U,
 	  "{'userName':'b','name':{'givenName':'old','formatted':'F'}}",
 	  "[{'op':'Replace','value':{'name.givenName':'Bo',"
@@ -342,67 +345,92 @@ static const struct row entra_rows[] = {
 	  "'" A3 "'}}]",
 	  0, "{'userName':'b','name':{'givenName':'Bo','formatted':'F',"
 	  "'familyName':'Lee'},'active':true,'displayName':'Bo Lee','" ENT
-	  "':{'employeeNumber':'42','manager':{'value':'" A3 "'}}}" },
+	  "':{'employeeNumber':'42','manager':{'value':'" A3 "'}}}", END },
+	{ "no-path keys with value filters", U,
+	  "{'userName':'b','emails':[{'type':'work','value':'old@x'}]}",
+	  "[{'op':'Replace','value':{'emails[type eq `work`].value':'new@x',"
+	  "'addresses[type eq `work`].locality':'Oslo'}}]",
+	  0, "{'userName':'b','emails':[{'type':'work','value':'new@x'}],"
+	  "'addresses':[{'type':'work','locality':'Oslo'}]}", END },
 	{ "no-path key with core URN prefix", U, "{'userName':'b'}",
 	  "[{'op':'Replace','value':{'urn:ietf:params:scim:schemas:core:2.0:"
 	  "User:userName':'c'}}]",
-	  0, "{'userName':'c'}" },
+	  0, "{'userName':'c'}", END },
 	{ "emails[type eq work].value creates", U, "{'userName':'b'}",
 	  "[{'op':'Add','path':'emails[type eq `work`].value',"
 	  "'value':'b@x.org'}]",
-	  0, "{'userName':'b','emails':[{'type':'work','value':'b@x.org'}]}" },
+	  0, "{'userName':'b','emails':[{'type':'work','value':'b@x.org'}]}", END },
 	{ "emails[type eq work].value replace creates", U,
 	  "{'userName':'b','emails':[{'type':'home','value':'h@x'}]}",
 	  "[{'op':'Replace','path':'emails[type eq `work`].value',"
 	  "'value':'b@x.org'}]",
 	  0, "{'userName':'b','emails':[{'type':'home','value':'h@x'},"
-	  "{'type':'work','value':'b@x.org'}]}" },
+	  "{'type':'work','value':'b@x.org'}]}", END },
 	{ "emails[type eq work].value replaces", U, BJ,
 	  "[{'op':'Replace','path':'emails[type eq `work`].value',"
 	  "'value':'new@example.com'}]",
 	  0, "{'userName':'bjensen','name':{'givenName':'Barbara',"
 	  "'familyName':'Jensen'},'emails':[{'value':'new@example.com',"
-	  "'type':'work','primary':true}]}" },
+	  "'type':'work','primary':true}]}", END },
 	{ "addresses[type eq work].locality creates", U, "{'userName':'b'}",
 	  "[{'op':'Add','path':'addresses[type eq `work`].locality',"
 	  "'value':'Oslo'},{'op':'Add','path':"
 	  "'addresses[type eq `work`].postalCode','value':'0150'}]",
 	  0, "{'userName':'b','addresses':[{'type':'work','locality':'Oslo',"
-	  "'postalCode':'0150'}]}" },
+	  "'postalCode':'0150'}]}", END },
 	{ "phoneNumbers[type eq mobile].value", U, "{'userName':'b'}",
 	  "[{'op':'Add','path':'phoneNumbers[type eq `mobile`].value',"
 	  "'value':'+47 1'}]",
 	  0, "{'userName':'b','phoneNumbers':[{'type':'mobile','value':"
-	  "'+47 1'}]}" },
+	  "'+47 1'}]}", END },
 	{ "members remove by filter", G, GROUP3,
 	  "[{'op':'Remove','path':'members[value eq `" A1 "`]'}]",
 	  0, "{'displayName':'eng','members':[" MU(A2) ","
-	  "{'value':'" A4 "','type':'Group'}]}" },
+	  "{'value':'" A4 "','type':'Group'}]}", END },
 	{ "members remove by value list", G, GROUP3,
 	  "[{'op':'Remove','path':'members','value':[" M(A1) "," M(A4) ","
 	  M(A3) "]}]",
-	  0, "{'displayName':'eng','members':[" MU(A2) "]}" },
+	  0, "{'displayName':'eng','members':[" MU(A2) "]}", END },
 	{ "members add", G, "{'displayName':'eng'}",
 	  "[{'op':'Add','path':'members','value':[" M(A1) "," M(A2) "]}]",
-	  0, "{'displayName':'eng','members':[" M(A1) "," M(A2) "]}" },
+	  0, "{'displayName':'eng','members':[" M(A1) "," M(A2) "]}", END },
 	{ "replace displayName of a group", G, GROUP3,
 	  "[{'op':'Replace','path':'displayName','value':'Engineering'}]",
 	  0, "{'displayName':'Engineering','members':[" MU(A1) "," MU(A2) ","
-	  "{'value':'" A4 "','type':'Group'}]}" },
+	  "{'value':'" A4 "','type':'Group'}]}", END },
 	{ "manager as a plain string", U, "{'userName':'b'}",
 	  "[{'op':'Add','path':'" ENT ":manager','value':'" A2 "'}]",
-	  0, "{'userName':'b','" ENT "':{'manager':{'value':'" A2 "'}}}" },
+	  0, "{'userName':'b','" ENT "':{'manager':{'value':'" A2 "'}}}", END },
 	{ "remove manager", U,
 	  "{'userName':'b','" ENT "':{'manager':{'value':'" A2 "'}}}",
 	  "[{'op':'Remove','path':'" ENT ":manager','value':[{'value':'"
 	  A2 "'}]}]",
-	  0, "{'userName':'b'}" },
+	  0, "{'userName':'b'}", END },
+	{ "roles with primary as a string", U, "{'userName':'b'}",
+	  "[{'op':'Add','path':'roles','value':[{'primary':'True','type':"
+	  "'WindowsAzureActiveDirectoryRole','value':'Admin'}]}]",
+	  0, "{'userName':'b','roles':[{'primary':true,'type':"
+	  "'WindowsAzureActiveDirectoryRole','value':'Admin'}]}", END },
+	{ "single member object not in a list", G, "{'displayName':'eng'}",
+	  "[{'op':'Add','path':'members','value':" M(A1) "}]",
+	  0, "{'displayName':'eng','members':[" M(A1) "]}", END },
+	{ "add with a filter and no match appends", U, "{'userName':'b'}",
+	  "[{'op':'Add','path':'emails[type eq `work`]','value':"
+	  "{'value':'w@x'}}]",
+	  0, "{'userName':'b','emails':[{'value':'w@x','type':'work'}]}",
+	  END },
+	{ "add with a filter merges into the match", U,
+	  "{'userName':'b','emails':[{'value':'w@x','type':'work'}]}",
+	  "[{'op':'Add','path':'emails[type eq `work`]','value':"
+	  "{'display':'W','primary':true}}]",
+	  0, "{'userName':'b','emails':[{'value':'w@x','type':'work',"
+	  "'display':'W','primary':true}]}", END },
 	{ "no-path value with password dropped", U, "{'userName':'b'}",
 	  "[{'op':'Replace','value':{'password':'s3cret','title':'t'}}]",
-	  0, "{'userName':'b','title':'t'}" },
+	  0, "{'userName':'b','title':'t'}", END },
 	{ "password path dropped", U, "{'userName':'b'}",
 	  "[{'op':'replace','path':'password','value':'s3cret'}]",
-	  0, "{'userName':'b'}" },
+	  0, "{'userName':'b'}", END },
 };
 
 /* ---- Okta ---- */
@@ -410,32 +438,32 @@ static const struct row entra_rows[] = {
 static const struct row okta_rows[] = {
 	{ "deactivate", U, "{'userName':'b','active':true}",
 	  "[{'op':'replace','value':{'active':false}}]",
-	  0, "{'userName':'b','active':false}" },
+	  0, "{'userName':'b','active':false}", END },
 	{ "group rename with id in value", G, "{'displayName':'old'}",
 	  "[{'op':'replace','value':{'id':'" GID "','displayName':'new'}}]",
-	  0, "{'displayName':'new'}" },
+	  0, "{'displayName':'new'}", END },
 	{ "group rename, doc carries the same id", G,
 	  "{'id':'" GID "','displayName':'old'}",
 	  "[{'op':'replace','value':{'id':'" GID "','displayName':'new',"
 	  "'schemas':['" SCIM_SCHEMA_GROUP "'],'meta':{'version':'W/`1`'}}}]",
-	  0, "{'id':'" GID "','displayName':'new'}" },
+	  0, "{'id':'" GID "','displayName':'new'}", END },
 	{ "member list replace", G, GROUP3,
 	  "[{'op':'replace','path':'members','value':[{'value':'" A2 "',"
 	  "'display':'b'},{'value':'" A3 "','display':'c'}]}]",
-	  0, "{'displayName':'eng','members':[" M(A2) "," M(A3) "]}" },
+	  0, "{'displayName':'eng','members':[" M(A2) "," M(A3) "]}", END },
 	{ "member add with display", G, GROUP3,
 	  "[{'op':'add','path':'members','value':[{'value':'" A3 "',"
 	  "'display':'c'}]}]",
 	  0, "{'displayName':'eng','members':[" MU(A1) "," MU(A2) ","
-	  "{'value':'" A4 "','type':'Group'}," M(A3) "]}" },
+	  "{'value':'" A4 "','type':'Group'}," M(A3) "]}", END },
 	{ "member list replace with empty list", G, GROUP3,
 	  "[{'op':'replace','path':'members','value':[]}]",
-	  0, "{'displayName':'eng'}" },
+	  0, "{'displayName':'eng'}", END },
 	{ "member type canonicalised", G, "{'displayName':'eng'}",
 	  "[{'op':'add','path':'members','value':[{'value':'" A3 "',"
 	  "'type':'group'}]}]",
 	  0, "{'displayName':'eng','members':[{'value':'" A3 "','type':"
-	  "'Group'}]}" },
+	  "'Group'}]}", END },
 };
 
 /* ---- extensions ---- */
@@ -443,29 +471,29 @@ static const struct row okta_rows[] = {
 static const struct row ext_rows[] = {
 	{ "enterprise employeeNumber", U, "{'userName':'b'}",
 	  "[{'op':'replace','path':'" ENT ":employeeNumber','value':'701984'}]",
-	  0, "{'userName':'b','" ENT "':{'employeeNumber':'701984'}}" },
+	  0, "{'userName':'b','" ENT "':{'employeeNumber':'701984'}}", END },
 	{ "enterprise manager.value", U,
 	  "{'userName':'b','" ENT "':{'department':'R'}}",
 	  "[{'op':'replace','path':'" ENT ":manager.value','value':'" A1 "'}]",
 	  0, "{'userName':'b','" ENT "':{'department':'R','manager':"
-	  "{'value':'" A1 "'}}}" },
+	  "{'value':'" A1 "'}}}", END },
 	{ "enterprise object without path", U, "{'userName':'b'}",
 	  "[{'op':'add','value':{'" ENT "':{'costCenter':'4130','manager':"
 	  "{'value':'" A1 "','displayName':'ignored'}}}}]",
 	  0, "{'userName':'b','" ENT "':{'costCenter':'4130','manager':"
-	  "{'value':'" A1 "'}}}" },
+	  "{'value':'" A1 "'}}}", END },
 	{ "extension path with object value", U, "{'userName':'b'}",
 	  "[{'op':'add','path':'" ENT "','value':{'division':'D',"
 	  "'manager.value':'" A2 "'}}]",
 	  0, "{'userName':'b','" ENT "':{'division':'D','manager':"
-	  "{'value':'" A2 "'}}}" },
+	  "{'value':'" A2 "'}}}", END },
 	{ "remove last extension attribute drops the extension", U,
 	  "{'userName':'b','" ENT "':{'employeeNumber':'1'}}",
 	  "[{'op':'remove','path':'" ENT ":employeeNumber'}]",
-	  0, "{'userName':'b'}" },
+	  0, "{'userName':'b'}", END },
 	{ "remove whole extension", U,
 	  "{'userName':'b','" ENT "':{'employeeNumber':'1','division':'d'}}",
-	  "[{'op':'remove','path':'" ENT "'}]", 0, "{'userName':'b'}" },
+	  "[{'op':'remove','path':'" ENT "'}]", 0, "{'userName':'b'}", END },
 	{ "PAM privileged and adminRoles", U, "{'userName':'b'}",
 	  "[{'op':'Add','path':'" PAM ":privileged','value':'True'},"
 	  "{'op':'add','path':'" PAM ":adminRoles','value':['db-admin',"
@@ -477,32 +505,32 @@ static const struct row ext_rows[] = {
 	  "{'op':'add','path':'" PAM ":riskLevel','value':'high'}]",
 	  0, "{'userName':'b','" PAM "':{'privileged':true,'adminRoles':"
 	  "['db-admin','domain-admin'],'maxJitDurationSeconds':3600,"
-	  "'accessReviewDate':'2024-05-01T10:00:00Z','riskLevel':'high'}}" },
+	  "'accessReviewDate':'2024-05-01T10:00:00Z','riskLevel':'high'}}", END },
 	{ "PAM adminRoles remove by value, replace", U,
 	  "{'userName':'b','" PAM "':{'adminRoles':['a','b','c'],"
 	  "'sodTags':['x']}}",
 	  "[{'op':'remove','path':'" PAM ":adminRoles','value':['b']},"
 	  "{'op':'replace','path':'" PAM ":sodTags','value':['y','z']}]",
 	  0, "{'userName':'b','" PAM "':{'adminRoles':['a','c'],"
-	  "'sodTags':['y','z']}}" },
+	  "'sodTags':['y','z']}}", END },
 	{ "PAM no-path keys", U, "{'userName':'b'}",
 	  "[{'op':'replace','value':{'" PAM ":breakGlass':'false','" PAM
 	  ":approver':{'value':'" A4 "'}}}]",
 	  0, "{'userName':'b','" PAM "':{'breakGlass':false,'approver':"
-	  "{'value':'" A4 "'}}}" },
+	  "{'value':'" A4 "'}}}", END },
 	{ "replace extension with null removes it", U,
 	  "{'userName':'b','" PAM "':{'privileged':true}}",
-	  "[{'op':'replace','value':{'" PAM "':null}}]", 0, "{'userName':'b'}" },
+	  "[{'op':'replace','value':{'" PAM "':null}}]", 0, "{'userName':'b'}", END },
 	{ "replace with null unassigns", U,
 	  "{'userName':'b','title':'t','" ENT "':{'division':'d'}}",
 	  "[{'op':'replace','path':'title','value':null},"
 	  "{'op':'replace','value':{'" ENT ":division':null}}]",
-	  0, "{'userName':'b'}" },
+	  0, "{'userName':'b'}", END },
 };
 
 /* ---- errors ---- */
 
-#define E400(t)	NULL, ERR_INVALID, 400, t
+#define E400(t)	NULL, ERR_INVALID, 400, t, NULL
 
 static const struct row err_rows[] = {
 	{ "bad op", U, "{'userName':'b'}",
@@ -523,6 +551,9 @@ static const struct row err_rows[] = {
 	  E400("invalidPath") },
 	{ "unknown attribute without path", U, "{'userName':'b'}",
 	  "[{'op':'replace','value':{'title':'t','bogus':'x'}}]", 0,
+	  E400("invalidPath") },
+	{ "bad filter key without path", U, "{'userName':'b'}",
+	  "[{'op':'replace','value':{'emails[type eq].value':'x'}}]", 0,
 	  E400("invalidPath") },
 	{ "unknown sub-attribute in value", U, "{'userName':'b'}",
 	  "[{'op':'add','path':'emails','value':[{'vaule':'x'}]}]", 0,
@@ -628,7 +659,7 @@ static const struct row err_rows[] = {
 /* ---- member delta mode (Groups, members not loaded) ---- */
 
 #define NOCHANGE "{'displayName':'eng'}"
-#define NEED NULL, ERR_NEED_MEMBERS, 0, ""
+#define NEED NULL, ERR_NEED_MEMBERS, 0, "", NULL
 
 static const struct row delta_rows[] = {
 	{ "add", G, NOCHANGE,
@@ -710,32 +741,32 @@ static const struct row delta_rows[] = {
 	/* the same operations with members loaded */
 	{ "loaded: filter on type", G, GROUP3,
 	  "[{'op':'remove','path':'members[type eq `Group`]'}]", 0,
-	  "{'displayName':'eng','members':[" MU(A1) "," MU(A2) "]}" },
+	  "{'displayName':'eng','members':[" MU(A1) "," MU(A2) "]}", END },
 	{ "loaded: and filter", G, GROUP3,
 	  "[{'op':'remove','path':'members[value eq `" A1 "` and type eq "
 	  "`User`]'}]", 0,
 	  "{'displayName':'eng','members':[" MU(A2) ",{'value':'" A4
-	  "','type':'Group'}]}" },
+	  "','type':'Group'}]}", END },
 	{ "loaded: set type where unset", G,
 	  "{'displayName':'eng','members':[" M(A1) "]}",
 	  "[{'op':'replace','path':'members[value eq `" A1 "`].type',"
 	  "'value':'User'}]", 0,
-	  "{'displayName':'eng','members':[" MU(A1) "]}" },
+	  "{'displayName':'eng','members':[" MU(A1) "]}", END },
 	{ "loaded: filtered replace", G, GROUP3,
 	  "[{'op':'replace','path':'members[value eq `" A1 "`]',"
 	  "'value':" M(A3) "}]", 0,
 	  "{'displayName':'eng','members':[" M(A3) "," MU(A2) ",{'value':'"
-	  A4 "','type':'Group'}]}" },
+	  A4 "','type':'Group'}]}", END },
 	{ "loaded: filtered replace onto an existing member", G, GROUP3,
 	  "[{'op':'replace','path':'members[value eq `" A1 "`]',"
 	  "'value':" M(A2) "}]", 0,
 	  "{'displayName':'eng','members':[" M(A2) ",{'value':'"
-	  A4 "','type':'Group'}]}" },
+	  A4 "','type':'Group'}]}", END },
 	{ "loaded: or-ed filter", G, GROUP3,
 	  "[{'op':'remove','path':'members[value eq `"
 	  "11111111-1111-4111-8111-111111111111` or value eq `"
 	  "44444444-4444-4444-8444-444444444444`]'}]", 0,
-	  "{'displayName':'eng','members':[" MU(A2) "]}" },
+	  "{'displayName':'eng','members':[" MU(A2) "]}", END },
 };
 
 static void

@@ -1,0 +1,183 @@
+#include "db/token_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db_int.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+/* Longest lifetime a token may be given: 100 years. */
+#define TOKEN_EXPIRES_MAX	(100ULL * 366 * 24 * 3600)
+
+#define TS_FMT	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+
+#define TOKEN_COLS \
+	"id, name, scopes, encode(hash, 'hex'), " \
+	"to_char(created AT TIME ZONE 'UTC', " TS_FMT "), " \
+	"coalesce(to_char(expires AT TIME ZONE 'UTC', " TS_FMT "), ''), " \
+	"revoked IS NOT NULL, coalesce(expires <= now(), false)"
+
+int
+db_token_insert(struct db_conn *c, const char *id, const char *name,
+    unsigned scopes, const unsigned char hash[TOKEN_HASH_LEN],
+    unsigned long long expires_s)
+{
+	const char *vals[5];
+	int lens[5], fmts[5];
+	char sc[16], ex[24];
+	PGresult *res = NULL;
+	size_t nlen;
+	int r;
+
+	nlen = name != NULL ? strlen(name) : 0;
+	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(
+	    ((struct db_token *)NULL)->id) || nlen == 0 ||
+	    nlen > TOKEN_NAME_MAX || !utf8_valid(name, nlen) ||
+	    expires_s > TOKEN_EXPIRES_MAX)
+		return ERR_INVALID;
+	snprintf(sc, sizeof(sc), "%u", scopes);
+	snprintf(ex, sizeof(ex), "%llu", expires_s);
+	memset(lens, 0, sizeof(lens));
+	memset(fmts, 0, sizeof(fmts));
+	vals[0] = id;
+	vals[1] = name;
+	vals[2] = sc;
+	vals[3] = (const char *)hash;
+	lens[3] = TOKEN_HASH_LEN;
+	fmts[3] = 1;	/* binary bytea */
+	vals[4] = ex;
+	r = db_exec_full(c, "INSERT INTO api_token "
+	    "(id, name, scopes, hash, created, expires) "
+	    "VALUES ($1, $2, $3::integer, $4::bytea, now(), "
+	    "CASE WHEN $5::bigint > 0 "
+	    "THEN now() + make_interval(secs => $5::bigint) END)",
+	    5, vals, lens, fmts, &res);
+	PQclear(res);
+	if (r == ERR_INTERNAL && db_sqlstate_class(c, "23"))
+		r = ERR_INVALID;	/* a check constraint: bad id */
+	return r;
+}
+
+static int
+hex_val(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+static int
+read_token(PGresult *res, int i, struct db_token *t)
+{
+	const char *h;
+	uint64_t sc;
+	size_t k;
+	int hi, lo;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(PQgetvalue(res, i, 0)) >= sizeof(t->id) ||
+	    strlen(PQgetvalue(res, i, 1)) >= sizeof(t->name) ||
+	    parse_u64(PQgetvalue(res, i, 2), 0, 0x7fffffff, &sc) != 0)
+		return ERR_INTERNAL;
+	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, i, 0));
+	snprintf(t->name, sizeof(t->name), "%s", PQgetvalue(res, i, 1));
+	t->scopes = (unsigned)sc;
+	h = PQgetvalue(res, i, 3);
+	if (strlen(h) != TOKEN_HASH_LEN * 2)
+		return ERR_INTERNAL;
+	for (k = 0; k < TOKEN_HASH_LEN; k++) {
+		if ((hi = hex_val(h[2 * k])) < 0 ||
+		    (lo = hex_val(h[2 * k + 1])) < 0)
+			return ERR_INTERNAL;
+		t->hash[k] = (unsigned char)(hi << 4 | lo);
+	}
+	snprintf(t->created, sizeof(t->created), "%s", PQgetvalue(res, i, 4));
+	snprintf(t->expires, sizeof(t->expires), "%s", PQgetvalue(res, i, 5));
+	t->revoked = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+	t->expired = strcmp(PQgetvalue(res, i, 7), "t") == 0;
+	return 0;
+}
+
+int
+db_token_get(struct db_conn *c, const char *id, struct db_token *out)
+{
+	PGresult *res = NULL;
+	const char *vals[1];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(out->id))
+		return ERR_NOT_FOUND;
+	vals[0] = id;
+	if ((r = db_exec(c, "SELECT " TOKEN_COLS " FROM api_token "
+	    "WHERE id = $1", 1, vals, &res)) != 0)
+		goto out;
+	if (PQntuples(res) != 1) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	r = read_token(res, 0, out);
+out:
+	PQclear(res);
+	return r;
+}
+
+int
+db_token_list(struct db_conn *c, struct db_token **out, size_t *n)
+{
+	PGresult *res = NULL;
+	struct db_token *t = NULL;
+	int i, r, nt;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = db_exec(c, "SELECT " TOKEN_COLS " FROM api_token "
+	    "ORDER BY created DESC, id", 0, NULL, &res)) != 0)
+		goto out;
+	nt = PQntuples(res);
+	if (nt > 0 && (t = calloc((size_t)nt, sizeof(*t))) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < nt; i++) {
+		if ((r = read_token(res, i, &t[i])) != 0)
+			goto out;
+	}
+	*out = t;
+	*n = (size_t)nt;
+	t = NULL;
+	r = 0;
+out:
+	free(t);
+	PQclear(res);
+	return r;
+}
+
+int
+db_token_revoke(struct db_conn *c, const char *id_or_name)
+{
+	PGresult *res = NULL;
+	const char *vals[1];
+	int r;
+
+	if (id_or_name == NULL || *id_or_name == '\0')
+		return ERR_NOT_FOUND;
+	vals[0] = id_or_name;
+	/* an id wins over a name that happens to look the same */
+	if ((r = db_exec(c, "UPDATE api_token SET revoked = now() "
+	    "WHERE revoked IS NULL AND (id = $1 OR (name = $1 AND "
+	    "NOT EXISTS (SELECT 1 FROM api_token WHERE id = $1)))",
+	    1, vals, &res)) != 0)
+		goto out;
+	if (db_cmd_rows(res) == 0)
+		r = ERR_NOT_FOUND;
+out:
+	PQclear(res);
+	return r;
+}
