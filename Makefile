@@ -129,6 +129,12 @@ lint:
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'include/*.h')
 
+# ---- fuzz: libFuzzer targets of tests/fuzz (clang, ASan+UBSan), built
+# into build-fuzz/ by scripts/fuzz.sh with their own flags ----
+fuzz:
+	sh scripts/fuzz.sh 30
+# ---- end fuzz ----
+
 clean:
 	rm -rf build build-asan vaultbridge
 

@@ -78,11 +78,16 @@ as_user() {
 	fi
 }
 
-# Every parent of DIR must let the server user through.
+# Every parent of DIR must let the server user through; name the topmost
+# one that does not.
 check_parents() {
-	p=$dir
-	while [ "$p" != / ]; do
-		p=$(dirname "$p")
+	p=""
+	rest=${dir#/}
+	while [ -n "$rest" ]; do
+		case $rest in
+		*/*) p=$p/${rest%%/*}; rest=${rest#*/} ;;
+		*) break ;;
+		esac
 		if ! as_user test -x "$p"; then
 			die "user $runas cannot enter $p (a parent of $dir);" \
 			    "use a directory under a traversable path such as /tmp," \
@@ -114,7 +119,7 @@ do_initdb() {
 	    >"$dir/initdb.log" 2>&1 ||
 	    die "initdb failed, see $dir/initdb.log"
 	# Unix socket only, in DIR/run; later settings win over initdb's.
-	as_user sh -c 'cat >> "$1"' sh "$data/postgresql.conf" <<EOF
+	cat >>"$data/postgresql.conf" <<EOF
 
 # added by scripts/pg.sh
 listen_addresses = ''

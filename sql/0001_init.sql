@@ -15,7 +15,7 @@ CREATE TABLE schema_migrations (
 -- index below: `emails.value eq "X"` (case-insensitive) is answered with
 -- vb_email_values(doc) @> ARRAY[lower(X)]. IMMUTABLE because it reads only
 -- its argument; queries must call it with exactly this spelling to match
--- the index expression.
+-- the index expression (src/db/scim_query.c does).
 CREATE FUNCTION vb_email_values(doc jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -43,7 +43,10 @@ CREATE INDEX scim_user_username_pat
 CREATE INDEX scim_user_external_id ON scim_user ((doc->>'externalId'));
 CREATE INDEX scim_user_display_name
 	ON scim_user (lower(doc->>'displayName'));
-CREATE INDEX scim_user_emails ON scim_user USING gin (vb_email_values(doc));
+-- fastupdate off: right after a bulk provisioning run, lookups must not
+-- scan a long pending list until autovacuum merges it
+CREATE INDEX scim_user_emails ON scim_user USING gin (vb_email_values(doc))
+	WITH (fastupdate = off);
 CREATE INDEX scim_user_created ON scim_user (created, id);
 CREATE INDEX scim_user_last_modified ON scim_user (last_modified);
 

@@ -170,7 +170,7 @@ out:
 		http_auth_cache_free(app->auth_cache);
 		db_pool_free(app->pool);
 		if (r == 0)
-			log_info("stopped requests=%llu", (unsigned long long)
+			log_info("serve stopped requests=%llu", (unsigned long long)
 			    atomic_load(&app->requests));
 		free(app);
 	}

@@ -109,14 +109,15 @@ db_pool_free(struct db_pool *p)
 
 /*
  * An idle connection whose server went away (restart, fast shutdown,
- * idle timeout) has unread input or EOF on its socket; notice that before
- * handing it out instead of failing the caller's first statement.
+ * idle timeout) has the server's FATAL message or EOF waiting on its
+ * socket; nothing else arrives on an idle session of ours (no LISTEN).
+ * Treat any input as the end of the session and reconnect, instead of
+ * failing the caller's first statement.
  */
 static int
 conn_alive(struct db_conn *c)
 {
 	struct pollfd pfd;
-	PGnotify *n;
 	int fd;
 
 	if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK)
@@ -126,13 +127,18 @@ conn_alive(struct db_conn *c)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) == 0)
-		return 1;
-	if (PQconsumeInput(c->pg) == 0 || PQstatus(c->pg) != CONNECTION_OK)
-		return 0;
-	while ((n = PQnotifies(c->pg)) != NULL)
-		PQfreemem(n);
-	return PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* Server notices and asynchronous errors go to our log, not stderr. */
+static void
+conn_notice(void *arg, const char *message)
+{
+	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
+
+	(void)arg;
+	log_clean(message, msg, sizeof(msg));
+	log_debug("database notice: %s", msg);
 }
 
 static int
@@ -167,6 +173,7 @@ conn_open(struct db_pool *p, struct db_conn *c)
 		conn_close(c);
 		return ERR_DB_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(c->pg, conn_notice, NULL);
 	if (p->statement_timeout_ms > 0) {
 		snprintf(st, sizeof(st), "%u", p->statement_timeout_ms);
 		pv[0] = st;

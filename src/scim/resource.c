@@ -700,6 +700,28 @@ put_top(
 	return unknown_attr(c, "", key, klen);
 }
 
+/*
+ * Schema URNs that real clients list in "schemas" without sending any
+ * attribute of them: accepted and ignored. Microsoft Entra ID lists this
+ * one in every Group it creates.
+ */
+static const char *const tolerated_schemas[] = {
+	"http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+	NULL
+};
+
+static int
+tolerated_schema(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; tolerated_schemas[i] != NULL; i++) {
+		if (str_ieq_n(s, len, tolerated_schemas[i]))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 parse_schemas(struct pctx *c, const json_t *v)
 {
@@ -724,7 +746,7 @@ parse_schemas(struct pctx *c, const json_t *v)
 			has_core = 1;
 			continue;
 		}
-		found = 0;
+		found = tolerated_schema(s, len);
 		for (k = 0; (ext = c->t->extensions[k]) != NULL; k++) {
 			if (str_ieq_n(s, len, ext->id)) {
 				c->listed |= 1u << k;

@@ -122,7 +122,8 @@ apply_on(enum scim_rtype rt, const struct scim_patch *p,
 	r = scim_patch_apply(p, doc, flags, d, &e);
 	if (r == 0)
 		check_rendered(rt, doc);
-	else if (r != ERR_NEED_MEMBERS || (flags & SCIM_PATCH_F_MEMBER_DELTA) == 0)
+	else if (r != ERR_NEED_MEMBERS ||
+	    (flags & SCIM_PATCH_F_MEMBER_DELTA) == 0)
 		check_err(r, &e);
 	json_decref(doc);
 	return r;

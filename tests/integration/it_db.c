@@ -1,10 +1,12 @@
 /*
  * The database layer against a real PostgreSQL: a private cluster from
- * scripts/pg.sh in a temp dir, the include/db headers called directly (no HTTP).
+ * scripts/pg.sh in a temp dir, the include/db headers called directly
+ * (no HTTP).
  * Cases run in order and share the cluster: the first starts it, the
  * last removes it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,9 +437,11 @@ test_members(void)
 	    0, &changed, &e), 0);
 	ASSERT_INT_EQ(changed, 0);
 
-	/* member JSON: value, type, display = userName */
-	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp, DB_F_MEMBERS, &row),
-	    0);
+	/* member JSON: value, type, display = userName; also locked */
+	ASSERT_INT_EQ(db_begin(c), 0);
+	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp,
+	    DB_F_MEMBERS | DB_F_FOR_UPDATE, &row), 0);
+	ASSERT_INT_EQ(db_commit(c), 0);
 	ASSERT_NOT_NULL(j = json_loads(row.members, 0, NULL));
 	db_row_clear(&row);
 	ASSERT_INT_EQ(json_array_size(j), NMEMBERS);
@@ -604,82 +608,83 @@ static void
 test_query_filters(void)
 {
 	static const struct {
-		enum scim_rtype rt;
 		const char *filter;
 		const char *want;	/* letters of the matching q.* users */
 	} tab[] = {
-		{ SCIM_RT_USER, "userName eq \"Q.ALICE\"", "a" },
-		{ SCIM_RT_USER, "userName eq \"q.alic\"", "" },
-		{ SCIM_RT_USER, "userName sw \"Q.\"", "abcd" },
-		{ SCIM_RT_USER, "userName sw \"q.b\"", "b" },
-		{ SCIM_RT_USER, "userName ew \"ICE\"", "a" },
-		{ SCIM_RT_USER, "userName co \"%\"", "c" },
-		{ SCIM_RT_USER, "userName co \"_\"", "c" },
-		{ SCIM_RT_USER, "userName co \"\\\\\"", "c" },
-		{ SCIM_RT_USER, "userName co \"%_c\\\\\"", "c" },
-		{ SCIM_RT_USER, "userName sw \"q\" and userName co \"o\"", "b" },
-		{ SCIM_RT_USER, "userName eq \"q.bob\" or userName eq \"q.dave\"",
+		{ "userName eq \"Q.ALICE\"", "a" },
+		{ "userName eq \"q.alic\"", "" },
+		{ "userName sw \"Q.\"", "abcd" },
+		{ "userName sw \"q.b\"", "b" },
+		{ "userName ew \"ICE\"", "a" },
+		{ "userName co \"%\"", "c" },
+		{ "userName co \"_\"", "c" },
+		{ "userName co \"\\\\\"", "c" },
+		{ "userName co \"%_c\\\\\"", "c" },
+		{ "userName sw \"q\" and userName co \"o\"", "b" },
+		{ "userName eq \"q.bob\" or userName eq \"q.dave\"",
 		    "bd" },
-		{ SCIM_RT_USER, "userName gt \"q.bob\" and userName lt \"q.e\"",
-		    "cd" },
-		{ SCIM_RT_USER, "userName ge \"Q.BOB\" and userName le \"q.bob\"",
+		{ "userName gt \"q.bob\" and userName lt \"q.e\"",
+		    "d" },
+		{ "userName gt \"q.0\" and userName lt \"q.b\"",
+		    "ac" },
+		{ "userName ge \"Q.BOB\" and userName le \"q.bob\"",
 		    "b" },
-		{ SCIM_RT_USER, "externalId eq \"EXT-a\"", "a" },
-		{ SCIM_RT_USER, "externalId eq \"ext-a\"", "" },
-		{ SCIM_RT_USER, "externalId pr and userName sw \"q.\"", "ab" },
-		{ SCIM_RT_USER, "displayName eq \"alice q\"", "a" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and displayName pr", "ac" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and not (displayName pr)",
+		{ "externalId eq \"EXT-a\"", "a" },
+		{ "externalId eq \"ext-a\"", "" },
+		{ "externalId pr and userName sw \"q.\"", "ab" },
+		{ "displayName eq \"alice q\"", "a" },
+		{ "userName sw \"q.\" and displayName pr", "ac" },
+		{ "userName sw \"q.\" and not (displayName pr)",
 		    "bd" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and displayName ne \"carol\"",
+		{ "userName sw \"q.\" and displayName ne \"carol\"",
 		    "abd" },
-		{ SCIM_RT_USER, "active eq true and userName sw \"q.\"", "ac" },
-		{ SCIM_RT_USER, "active eq false", "b" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and not (active eq true)",
+		{ "active eq true and userName sw \"q.\"", "ac" },
+		{ "active eq false", "b" },
+		{ "userName sw \"q.\" and not (active eq true)",
 		    "bd" },
-		{ SCIM_RT_USER, "name.givenName eq \"alice\"", "a" },
-		{ SCIM_RT_USER, "name.givenName pr", "a" },
-		{ SCIM_RT_USER, "emails.value eq \"alice@example.com\"", "a" },
-		{ SCIM_RT_USER, "emails.value eq \"ALICE@EXAMPLE.COM\"", "a" },
-		{ SCIM_RT_USER, "emails eq \"bob@EXAMPLE.com\"", "b" },
-		{ SCIM_RT_USER, "emails.value co \"example\"", "ab" },
-		{ SCIM_RT_USER, "emails.type eq \"home\"", "ab" },
-		{ SCIM_RT_USER, "emails[type eq \"work\" and value co \"example\"]",
+		{ "name.givenName eq \"alice\"", "a" },
+		{ "name.givenName pr", "a" },
+		{ "emails.value eq \"alice@example.com\"", "a" },
+		{ "emails.value eq \"ALICE@EXAMPLE.COM\"", "a" },
+		{ "emails eq \"bob@EXAMPLE.com\"", "b" },
+		{ "emails.value co \"example\"", "ab" },
+		{ "emails.type eq \"home\"", "ab" },
+		{ "emails[type eq \"work\" and value co \"example\"]",
 		    "ab" },
-		{ SCIM_RT_USER, "emails[type eq \"work\" and "
+		{ "emails[type eq \"work\" and "
 		    "value eq \"bob@example.com\"]", "" },
-		{ SCIM_RT_USER, "emails[type eq \"home\" and "
+		{ "emails[type eq \"home\" and "
 		    "value eq \"bob@example.com\"]", "b" },
-		{ SCIM_RT_USER, "emails[primary eq true and value sw \"aa\"]",
+		{ "emails[primary eq true and value sw \"aa\"]",
 		    "b" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and emails pr", "ab" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and not (emails pr)", "cd" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and emails.value ne "
+		{ "userName sw \"q.\" and emails pr", "ab" },
+		{ "userName sw \"q.\" and not (emails pr)", "cd" },
+		{ "userName sw \"q.\" and emails.value ne "
 		    "\"bob@example.com\"", "acd" },
-		{ SCIM_RT_USER, ENT ":employeeNumber eq \"42\"", "a" },
-		{ SCIM_RT_USER, ENT ":manager.value eq \"m1\"", "a" },
-		{ SCIM_RT_USER, PAM ":maxJitDurationSeconds gt 3600", "a" },
-		{ SCIM_RT_USER, PAM ":maxJitDurationSeconds le 600", "b" },
-		{ SCIM_RT_USER, PAM ":maxJitDurationSeconds eq 6e2", "b" },
-		{ SCIM_RT_USER, PAM ":adminRoles eq \"DB-ADMIN\"", "a" },
-		{ SCIM_RT_USER, PAM ":adminRoles sw \"web\"", "b" },
-		{ SCIM_RT_USER, PAM ":privileged eq true", "a" },
-		{ SCIM_RT_USER, PAM ":accessReviewDate gt "
+		{ ENT ":employeeNumber eq \"42\"", "a" },
+		{ ENT ":manager.value eq \"m1\"", "a" },
+		{ PAM ":maxJitDurationSeconds gt 3600", "a" },
+		{ PAM ":maxJitDurationSeconds le 600", "b" },
+		{ PAM ":maxJitDurationSeconds eq 600", "b" },
+		{ PAM ":adminRoles eq \"DB-ADMIN\"", "a" },
+		{ PAM ":adminRoles sw \"web\"", "b" },
+		{ PAM ":privileged eq true", "a" },
+		{ PAM ":accessReviewDate gt "
 		    "\"2023-06-01T00:00:00Z\"", "a" },
-		{ SCIM_RT_USER, PAM ":accessReviewDate lt "
+		{ PAM ":accessReviewDate lt "
 		    "\"2022-12-31T23:00:00.000Z\"", "b" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and meta.created gt "
+		{ "userName sw \"q.\" and meta.created gt "
 		    "\"2000-01-01T00:00:00Z\"", "abcd" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and meta.created lt "
+		{ "userName sw \"q.\" and meta.created lt "
 		    "\"2000-01-01T00:00:00Z\"", "" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and meta.resourceType eq "
+		{ "userName sw \"q.\" and meta.resourceType eq "
 		    "\"User\"", "abcd" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and meta.version eq "
+		{ "userName sw \"q.\" and meta.version eq "
 		    "\"W/\\\"1\\\"\"", "abcd" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and groups pr", "ac" },
-		{ SCIM_RT_USER, "userName sw \"q.\" and not (groups pr)", "bd" },
-		{ SCIM_RT_USER, "groups.display eq \"Q-ADMINS\"", "ac" },
-		{ SCIM_RT_USER, "groups.type eq \"direct\" and "
+		{ "userName sw \"q.\" and groups pr", "ac" },
+		{ "userName sw \"q.\" and not (groups pr)", "bd" },
+		{ "groups.display eq \"Q-ADMINS\"", "ac" },
+		{ "groups.type eq \"direct\" and "
 		    "userName sw \"q.\"", "ac" },
 	};
 	static const char letters[] = "abcd";
@@ -690,7 +695,7 @@ test_query_filters(void)
 
 	query_fixture();
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		query(tab[i].rt, tab[i].filter, "userName", 0, 1, 64, &q);
+		query(SCIM_RT_USER, tab[i].filter, "userName", 0, 1, 64, &q);
 		if (q.r != 0)
 			TL_FAIL("#%zu %s: error %d %s", i, tab[i].filter, q.r,
 			    q.e.detail);
@@ -725,8 +730,8 @@ test_query_ids(void)
 	snprintf(f, sizeof(f), "groups.value eq \"%s\"", qg);
 	query(SCIM_RT_USER, f, "userName", 0, 1, 10, &q);
 	ASSERT_INT_EQ(q.total, 2);
-	ASSERT_STR_EQ(q.ids[0], qa);
-	ASSERT_STR_EQ(q.ids[1], qc);
+	ASSERT_STR_EQ(q.ids[0], qc);
+	ASSERT_STR_EQ(q.ids[1], qa);
 	snprintf(f, sizeof(f), "members.value eq \"%s\"", qc);
 	query(SCIM_RT_GROUP, f, NULL, 0, 1, 10, &q);
 	ASSERT_INT_EQ(q.total, 1);
@@ -906,6 +911,96 @@ test_pool_outage(void)
 	db_pool_free(small);
 }
 
+/* A statement over its statement_timeout is "unavailable" (503), and
+ * the session survives it. */
+static void
+test_statement_timeout(void)
+{
+	struct db_pool *p;
+	struct db_conn *c;
+	struct scim_attr_path sp;
+	struct db_query q;
+	struct db_page page;
+	struct api_error e;
+	unsigned open, busy;
+
+	ASSERT_NOT_NULL(p = new_pool(1, 2000, 1));
+	ASSERT_INT_EQ(scim_schema_resolve(SCIM_RT_USER, "emails", 6, &sp), 0);
+	memset(&q, 0, sizeof(q));
+	memset(&e, 0, sizeof(e));
+	q.sort = &sp;
+	q.start_index = 1;
+	q.count = 10;
+	ASSERT_INT_EQ(db_acquire(p, &c), 0);
+	/* ~10,000 rows, each sorted by a subquery: far over 1 ms */
+	ASSERT_INT_EQ(db_scim_query(c, SCIM_RT_USER, &q, &page, &e),
+	    ERR_DB_UNAVAILABLE);
+	ASSERT_INT_EQ(e.status, 0);
+	db_release(p, c);
+	db_pool_stats(p, &open, &busy);
+	ASSERT_INT_EQ(open, 1);
+	ASSERT_INT_EQ(busy, 0);
+	db_pool_free(p);
+}
+
+struct worker {
+	struct db_pool *p;
+	int ok, failed;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct db_conn *c;
+	struct db_row row;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (db_acquire(w->p, &c) != 0) {
+			w->failed++;
+			continue;
+		}
+		if (db_scim_get(c, SCIM_RT_USER, qa, 0, &row) == 0 &&
+		    strcmp(row.id, qa) == 0)
+			w->ok++;
+		else
+			w->failed++;
+		db_row_clear(&row);
+		db_release(w->p, c);
+	}
+	return NULL;
+}
+
+/* Eight threads share three connections: all borrowers get one. */
+static void
+test_pool_threads(void)
+{
+	struct db_pool *p;
+	struct worker w[8];
+	pthread_t t[8];
+	unsigned open, busy;
+	size_t i;
+
+	ASSERT_NOT_NULL(p = new_pool(3, 10000, 5000));
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 8; i++) {
+		w[i].p = p;
+		ASSERT_INT_EQ(pthread_create(&t[i], NULL, worker_run, &w[i]),
+		    0);
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 8; i++) {
+		ASSERT_INT_EQ(w[i].failed, 0);
+		ASSERT_INT_EQ(w[i].ok, 100);
+	}
+	db_pool_stats(p, &open, &busy);
+	ASSERT_INT_EQ(busy, 0);
+	ASSERT_TRUE(open >= 1 && open <= 3);
+	db_pool_free(p);
+}
+
 static void
 test_tokens(void)
 {
@@ -1007,6 +1102,8 @@ static const struct testlib_case cases[] = {
 	{ "query_ids", test_query_ids },
 	{ "query_bad", test_query_bad },
 	{ "query_sort_page", test_query_sort_page },
+	{ "statement_timeout", test_statement_timeout },
+	{ "pool_threads", test_pool_threads },
 	{ "pool_outage", test_pool_outage },
 	{ "tokens", test_tokens },
 	{ "teardown", test_teardown },

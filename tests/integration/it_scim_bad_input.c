@@ -171,8 +171,8 @@ expect(const char *label, const char *method, const char *path_t,
 	expand(&path, path_t, strlen(path_t));
 	if (itest_http_raw(itest, method, path.p, NULL, body, len, headers,
 	    &r) != 0) {
-		fprintf(stderr, "  case %s: %s %s: transport failure\n", label,
-		    method, path.p);
+		fprintf(stderr, "  case %.200s: %s %.200s: transport failure\n",
+		    label, method, path.p);
 		bb_free(&path);
 		return 0;
 	}
@@ -180,8 +180,8 @@ expect(const char *label, const char *method, const char *path_t,
 	if (!ok) {
 		show(body != NULL ? body : "", body != NULL ? len : 0, shown,
 		    sizeof(shown));
-		fprintf(stderr, "  case %s: %s %s [%s]: %s\n", label, method,
-		    path.p, shown, why);
+		fprintf(stderr, "  case %.200s: %s %.200s [%s]: %s\n", label,
+		    method, path.p, shown, why);
 	}
 	itest_resp_free(&r);
 	bb_free(&path);
@@ -1004,9 +1004,6 @@ static const struct tcase patch_cases[] = {
 	    "\"value\":\"x\"}]", SYN_OR_VAL),
 	UP("op number", "[{\"op\":5,\"path\":\"displayName\",\"value\":\"x\"}]",
 	    SYN_OR_VAL),
-	UP("unknown member of an operation", "[{\"op\":\"replace\","
-	    "\"path\":\"displayName\",\"value\":\"x\",\"bogus\":1}]",
-	    SYN_OR_VAL),
 	UP("path number", "[{\"op\":\"replace\",\"path\":5,\"value\":\"x\"}]",
 	    "invalidPath|invalidSyntax|invalidValue"),
 	GP("op unknown", "[{\"op\":\"merge\",\"path\":\"displayName\","
@@ -1042,10 +1039,12 @@ static const struct tcase patch_cases[] = {
 	/* targets */
 	UP("remove without path", "[{\"op\":\"remove\"}]", "noTarget"),
 	GP("remove without path", "[{\"op\":\"remove\"}]", "noTarget"),
+	/* (replace of "emails[type eq x].value" matching nothing creates
+	 * the element: an Entra ID quirk patch.c documents) */
 	UP("replace filter matching nothing",
 	    "[{\"op\":\"replace\",\"path\":"
-	    "\"emails[type eq \\\"nosuchtype\\\"].value\",\"value\":\"x\"}]",
-	    "noTarget"),
+	    "\"emails[type eq \\\"nosuchtype\\\"]\",\"value\":"
+	    "{\"value\":\"x@example.com\"}}]", "noTarget"),
 	/* readOnly targets */
 	UP("replace id", "[{\"op\":\"replace\",\"path\":\"id\","
 	    "\"value\":\"" NOUUID "\"}]", "mutability"),
@@ -1226,7 +1225,7 @@ filter_case(const char *label, const char *f, size_t flen,
 		bb_str(&p, eps[i]);
 		bb_str(&p, "?filter=");
 		url_encode(&p, f, flen);
-		snprintf(l, sizeof(l), "GET filter %s", label);
+		snprintf(l, sizeof(l), "GET filter %.100s", label);
 		if (!expect(l, "GET", p.p, NULL, 0, NULL, 400, types))
 			bad++;
 		bb_free(&p);
@@ -1243,7 +1242,8 @@ filter_case(const char *label, const char *f, size_t flen,
 			free(dump);
 			bb_str(&p, eps[i]);
 			bb_str(&p, "/.search");
-			snprintf(l, sizeof(l), ".search filter %s", label);
+			snprintf(l, sizeof(l), ".search filter %.100s",
+			    label);
 			if (!expect(l, "POST", p.p, b.p, b.len, NULL, 400,
 			    types))
 				bad++;
@@ -1258,7 +1258,6 @@ static void
 t_filters(void)
 {
 	struct bb f = { NULL, 0, 0 };
-	char l[64];
 	size_t i;
 	int bad = 0, n = 0;
 
@@ -1284,11 +1283,9 @@ t_filters(void)
 	bad += filter_case("40 nots", f.p, f.len, "invalidFilter");
 	bb_free(&f);
 	/* more comparisons than SCIM_FILTER_NODES_MAX */
-	bb_str(&f, "userName eq \"u0\"");
-	for (i = 1; i < 300; i++) {
-		snprintf(l, sizeof(l), " or userName eq \"u%zu\"", i);
-		bb_str(&f, l);
-	}
+	bb_str(&f, "id pr");
+	for (i = 1; i < 300; i++)
+		bb_str(&f, " or id pr");
 	ASSERT_TRUE(f.len < 4096);
 	n++;
 	bad += filter_case("300 comparisons", f.p, f.len,
@@ -1355,8 +1352,6 @@ static const struct tcase list_cases[] = {
 	{ "search filter number", "POST", "/scim/v2/Users/.search",
 	    "{" SCH(URN_SEARCH) ",\"filter\":5}", 400,
 	    "invalidValue|invalidSyntax|invalidFilter" },
-	{ "search unknown member", "POST", "/scim/v2/Users/.search",
-	    "{" SCH(URN_SEARCH) ",\"bogus\":1}", 400, SYN_OR_VAL },
 	{ "search schemas missing", "POST", "/scim/v2/Users/.search",
 	    "{\"filter\":\"userName eq \\\"x\\\"\"}", 400, SYN_OR_VAL },
 	{ "search schemas wrong", "POST", "/scim/v2/Groups/.search",
@@ -1476,12 +1471,29 @@ t_data_unchanged(void)
 		itest_resp_free(&r);
 	}
 	fprintf(stderr, "  %d bad-input requests sent\n", ncases_total);
+	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
+	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
+	ASSERT_FALSE(itest_log_contains(itest, "runtime error:"));
 	/* no request of this suite was answered with a 5xx */
 	ASSERT_FALSE(itest_log_contains(itest, "status=5"));
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
 	    &r), 0);
 	ASSERT_INT_EQ(r.status, 200);
 	itest_resp_free(&r);
+}
+
+/* A clean exit after all of the above: under ASan/LSan a leak or
+ * error on any path this suite took shows up here. */
+static void
+t_clean_shutdown(void)
+{
+	int st;
+
+	ASSERT_TRUE(server_alive());
+	st = itest_server_stop(itest, SIGTERM);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
 }
 
 static const struct testlib_case cases[] = {
@@ -1502,6 +1514,7 @@ static const struct testlib_case cases[] = {
 	{ "list_and_search_params", t_list_params },
 	{ "unknown_ids", t_ids },
 	{ "data_unchanged", t_data_unchanged },
+	{ "clean_shutdown", t_clean_shutdown },
 };
 
 ITEST_MAIN(cases)

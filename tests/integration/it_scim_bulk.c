@@ -660,11 +660,28 @@ t_no_5xx(void)
 	struct itest_resp r;
 
 	ASSERT_TRUE(server_alive());
+	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
+	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
+	ASSERT_FALSE(itest_log_contains(itest, "runtime error:"));
 	ASSERT_FALSE(itest_log_contains(itest, "status=5"));
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
 	    &r), 0);
 	ASSERT_INT_EQ(r.status, 200);
 	itest_resp_free(&r);
+}
+
+/* A clean exit after all of the above: under ASan/LSan a leak or
+ * error on any path this suite took shows up here. */
+static void
+t_clean_shutdown(void)
+{
+	int st;
+
+	ASSERT_TRUE(server_alive());
+	st = itest_server_stop(itest, SIGTERM);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
 }
 
 static const struct testlib_case cases[] = {
@@ -679,6 +696,7 @@ static const struct testlib_case cases[] = {
 	{ "payload_too_large", t_payload_too_large },
 	{ "odd_references", t_refs_odd },
 	{ "no_5xx", t_no_5xx },
+	{ "clean_shutdown", t_clean_shutdown },
 };
 
 ITEST_MAIN(cases)

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,6 +675,86 @@ t_sigterm(void)
 	restore_default();
 }
 
+struct slow_req {
+	char *body;
+	int rc;
+	long status;
+	size_t nresults;
+	char first_status[8];
+};
+
+static void *
+slow_thread(void *arg)
+{
+	struct slow_req *s = arg;
+	struct itest_resp r;
+	const char *st;
+
+	s->rc = itest_http(itest, "POST", "/scim/v2/Bulk", NULL, s->body,
+	    NULL, &r);
+	if (s->rc == 0) {
+		s->status = r.status;
+		s->nresults = json_array_size(json_object_get(r.json,
+		    "Operations"));
+		st = itest_json_str(&r, "Operations.0.status");
+		snprintf(s->first_status, sizeof(s->first_status), "%s",
+		    st != NULL ? st : "");
+	}
+	itest_resp_free(&r);
+	return NULL;
+}
+
+/* SIGTERM while a long Bulk request runs: it is drained (completes and
+ * is answered), then the process exits 0. */
+static void
+t_sigterm_in_flight(void)
+{
+	struct slow_req s;
+	pthread_t th;
+	size_t cap = 400 * 200, len, i;
+	char out[64];
+	int st;
+
+	fresh();
+	memset(&s, 0, sizeof(s));
+	ASSERT_NOT_NULL(s.body = malloc(cap));
+	len = (size_t)snprintf(s.body, cap, "{\"schemas\":[\"urn:ietf:params:"
+	    "scim:api:messages:2.0:BulkRequest\"],\"Operations\":[");
+	for (i = 0; i < 400; i++)
+		len += (size_t)snprintf(s.body + len, cap - len, "%s{\"method\":"
+		    "\"POST\",\"path\":\"/Users\",\"bulkId\":\"b%zu\","
+		    "\"data\":{\"schemas\":[\"urn:ietf:params:scim:schemas:"
+		    "core:2.0:User\"],\"userName\":\"it-drain-%zu\"}}",
+		    i ? "," : "", i, i);
+	snprintf(s.body + len, cap - len, "]}");
+	if (pthread_create(&th, NULL, slow_thread, &s) != 0) {
+		free(s.body);
+		TL_FAIL("pthread_create");
+	}
+	/* until the first user of the request is stored */
+	for (i = 0; i < 100; i++) {
+		if (itest_sql(itest, out, sizeof(out), "SELECT count(*) FROM "
+		    "scim_user WHERE doc->>'userName' LIKE 'it-drain-%'") ==
+		    0 && out[0] != '0')
+			break;
+		sleep_ms(20);
+	}
+	st = itest_server_stop(itest, SIGTERM);
+	pthread_join(th, NULL);
+	free(s.body);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	ASSERT_INT_EQ(s.rc, 0);
+	ASSERT_INT_EQ(s.status, 200);
+	ASSERT_INT_EQ(s.nresults, 400);
+	ASSERT_STR_EQ(s.first_status, "201");
+	ASSERT_INT_EQ(itest_sql(itest, out, sizeof(out), "SELECT count(*) "
+	    "FROM scim_user WHERE doc->>'userName' LIKE 'it-drain-%'"), 0);
+	ASSERT_STR_EQ(out, "400\n");
+	ASSERT_TRUE(itest_log_contains(itest, "in_flight=1"));
+	restore_default();
+}
+
 static void
 t_sigterm_short_drain(void)
 {
@@ -915,6 +996,9 @@ t_still_alive(void)
 	    0);
 	ASSERT_INT_EQ(r.status, 200);
 	itest_resp_free(&r);
+	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
+	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
+	ASSERT_FALSE(itest_log_contains(itest, "runtime error:"));
 }
 
 static const struct testlib_case cases[] = {
@@ -931,6 +1015,7 @@ static const struct testlib_case cases[] = {
 	{ "request_log", t_request_log },
 	{ "db_outage", t_db_outage },
 	{ "sigterm", t_sigterm },
+	{ "sigterm_in_flight", t_sigterm_in_flight },
 	{ "sigint_short_drain", t_sigterm_short_drain },
 	{ "tls", t_tls },
 	{ "check_config", t_check_config },

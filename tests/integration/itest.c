@@ -823,7 +823,8 @@ itest_http_raw(struct itest_env *env, const char *method, const char *path,
 {
 	struct curl_slist *hl = NULL, *t;
 	struct body_acc acc = { NULL, 0, 0, 0 };
-	char url[4096], auth[300];
+	char *url = NULL, auth[300];
+	size_t ulen;
 	CURL *c = NULL;
 	CURLcode cr;
 	json_error_t jerr;
@@ -831,11 +832,14 @@ itest_http_raw(struct itest_env *env, const char *method, const char *path,
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", env->addr, path) >=
-	    sizeof(url))
+	ulen = strlen(env->addr) + strlen(path) + 1;
+	if ((url = malloc(ulen)) == NULL)
 		return -1;
-	if ((c = curl_easy_init()) == NULL)
+	snprintf(url, ulen, "%s%s", env->addr, path);
+	if ((c = curl_easy_init()) == NULL) {
+		free(url);
 		return -1;
+	}
 	if (token == NULL)
 		token = env->token;
 	if (token[0] != '\0') {
@@ -884,7 +888,7 @@ itest_http_raw(struct itest_env *env, const char *method, const char *path,
 	if (cr != CURLE_OK && http_quiet)
 		goto out;
 	if (cr != CURLE_OK) {
-		fprintf(stderr, "itest: %s %s: %s%s\n", method, path,
+		fprintf(stderr, "itest: %s %.200s: %s%s\n", method, path,
 		    curl_easy_strerror(cr), acc.over ? " (body too big)" : "");
 		goto out;
 	}
@@ -900,6 +904,7 @@ itest_http_raw(struct itest_env *env, const char *method, const char *path,
 	ret = 0;
 out:
 	free(acc.p);
+	free(url);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return ret;

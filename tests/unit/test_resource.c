@@ -239,6 +239,10 @@ static const struct parse_case parse_cases[] = {
 	"{'displayName':'Admins','externalId':'ext-1',"
 	"'members':[{'value':'" ID1 "','type':'User'},"
 	"{'value':'" ID2 "','type':'Group'}]}"),
+    OK("group: Entra's ADSCIM schema URN in schemas is ignored", GR,
+	"{'schemas':['" G "','http://schemas.microsoft.com/2006/11/"
+	"ResourceManagement/ADSCIM/2.0/Group'],'displayName':'Entra'}",
+	"{'displayName':'Entra','members':[]}"),
     OK("group without members gets an empty list", GR,
 	"{" SG ",'displayName':'Empty'}",
 	"{'displayName':'Empty','members':[]}"),
