@@ -19,7 +19,7 @@ struct auth_cache;
 
 /* Entries an auth cache holds at most; the entry that expires first is
  * replaced when it is full. (Belongs in util/bounds.h.) */
-#define HTTP_AUTH_CACHE_MAX	1024
+#define HTTP_AUTH_CACHE_MAX 1024
 
 /*
  * Split an Authorization header value. The scheme "Bearer" is matched

@@ -15,7 +15,7 @@
  */
 
 /* http_route_find: the path exists, but not for this method (405). */
-#define HTTP_ROUTE_BAD_METHOD	(-100)
+#define HTTP_ROUTE_BAD_METHOD (-100)
 
 /* Method token as sent ("GET", case-sensitive per RFC 9110) to the enum;
  * anything unknown, or NULL, is HTTP_OTHER. */
@@ -63,8 +63,8 @@ int http_path_check(const char *path) WUR;
  * params are NULL.
  */
 int http_route_find(const struct http_route *routes, unsigned n,
-    enum http_method m, const char *path, const char **params,
-    size_t nparams, const struct http_route **out) WUR;
+    enum http_method m, const char *path, const char **params, size_t nparams,
+    const struct http_route **out) WUR;
 
 /* Length of a capture returned by http_route_find: bytes up to the next
  * '/' or NUL. */

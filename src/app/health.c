@@ -31,8 +31,8 @@ health_readyz(const struct request *r, struct response *resp)
 		buf_puts(&resp->body, "{\"status\":\"ready\"}");
 	} else {
 		/* db_ready logs the cause; the client gets the category */
-		detail = rc == ERR_CONFIG ? "database not migrated" :
-		    "database unreachable";
+		detail = rc == ERR_CONFIG ? "database not migrated"
+					  : "database unreachable";
 		resp->status = 503;
 		resp->retry_after = 1;
 		buf_printf(&resp->body,

@@ -45,7 +45,8 @@ struct qb {
 	int n, cap;
 	enum scim_rtype rt;
 	unsigned seq;		/* alias numbers for EXISTS subqueries */
-	int err;		/* sticky: ERR_ALLOC */
+	int err;		/* sticky: ERR_ALLOC, or ERR_INTERNAL for a
+				 * fragment that did not fit */
 	struct api_error *e;
 };
 

@@ -26,7 +26,7 @@ struct auth_cache_entry {
 	unsigned char hash[TOKEN_HASH_LEN];
 	unsigned scopes;
 	char name[TOKEN_NAME_MAX + 1];
-	uint64_t until_ms;		/* CLOCK_MONOTONIC */
+	uint64_t until_ms; /* CLOCK_MONOTONIC */
 };
 
 struct auth_cache {
@@ -147,8 +147,8 @@ http_auth_cache_get(struct auth_cache *c, const char *id,
 		}
 		memset(who, 0, sizeof(*who));
 		snprintf(who->token_id, sizeof(who->token_id), "%s", e->id);
-		snprintf(who->token_name, sizeof(who->token_name), "%s",
-		    e->name);
+		snprintf(
+		    who->token_name, sizeof(who->token_name), "%s", e->name);
 		who->scopes = e->scopes;
 		r = 0;
 		break;
@@ -159,8 +159,7 @@ http_auth_cache_get(struct auth_cache *c, const char *id,
 
 void
 http_auth_cache_put(struct auth_cache *c, const char *id,
-    const unsigned char hash[TOKEN_HASH_LEN], unsigned scopes,
-    const char *name)
+    const unsigned char hash[TOKEN_HASH_LEN], unsigned scopes, const char *name)
 {
 	struct auth_cache_entry *e, *slot = NULL;
 	uint64_t now;
@@ -177,8 +176,10 @@ http_auth_cache_put(struct auth_cache *c, const char *id,
 			break;
 		}
 		/* prefer a free or stale slot, else the one ending first */
-		if (slot == NULL || (slot->used && (!e->used ||
-		    e->until_ms <= now || e->until_ms < slot->until_ms)))
+		if (slot == NULL ||
+		    (slot->used &&
+			(!e->used || e->until_ms <= now ||
+			    e->until_ms < slot->until_ms)))
 			slot = e;
 	}
 	memset(slot, 0, sizeof(*slot));
@@ -186,8 +187,8 @@ http_auth_cache_put(struct auth_cache *c, const char *id,
 	snprintf(slot->id, sizeof(slot->id), "%s", id);
 	memcpy(slot->hash, hash, TOKEN_HASH_LEN);
 	slot->scopes = scopes;
-	snprintf(slot->name, sizeof(slot->name), "%s",
-	    name != NULL ? name : "");
+	snprintf(
+	    slot->name, sizeof(slot->name), "%s", name != NULL ? name : "");
 	slot->until_ms = now + c->ttl_ms;
 	pthread_mutex_unlock(&c->mu);
 }
@@ -230,8 +231,8 @@ auth_lookup(struct app *app, const char *id,
 	snprintf(who->token_id, sizeof(who->token_id), "%s", tok.id);
 	snprintf(who->token_name, sizeof(who->token_name), "%s", tok.name);
 	who->scopes = tok.scopes;
-	http_auth_cache_put(app->auth_cache, tok.id, tok.hash, tok.scopes,
-	    tok.name);
+	http_auth_cache_put(
+	    app->auth_cache, tok.id, tok.hash, tok.scopes, tok.name);
 	r = 0;
 out:
 	explicit_bzero(&tok, sizeof(tok));

@@ -20,8 +20,8 @@ request_query(const struct request *r, const char *name)
 	for (i = 0; i < r->nquery && i < HTTP_QUERY_PARAMS_MAX; i++) {
 		if (r->query[i].name != NULL &&
 		    strcmp(r->query[i].name, name) == 0)
-			return r->query[i].value != NULL ?
-			    r->query[i].value : "";
+			return r->query[i].value != NULL ? r->query[i].value
+							 : "";
 	}
 	return NULL;
 }
@@ -54,8 +54,8 @@ req_json_str(struct buf *b, const char *s)
 }
 
 void
-response_json_error(struct response *resp, int status, const char *code,
-    const char *detail)
+response_json_error(
+    struct response *resp, int status, const char *code, const char *detail)
 {
 	if (resp->body.data == NULL && resp->body.max == 0)
 		buf_init(&resp->body, HTTP_RESPONSE_MAX);
@@ -80,9 +80,12 @@ http_method_parse(const char *s)
 		const char *name;
 		enum http_method m;
 	} methods[] = {
-		{ "GET", HTTP_GET }, { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
-		{ "PATCH", HTTP_PATCH }, { "DELETE", HTTP_DELETE },
-		{ "HEAD", HTTP_HEAD },
+	    {"GET", HTTP_GET},
+	    {"POST", HTTP_POST},
+	    {"PUT", HTTP_PUT},
+	    {"PATCH", HTTP_PATCH},
+	    {"DELETE", HTTP_DELETE},
+	    {"HEAD", HTTP_HEAD},
 	};
 	size_t i;
 
@@ -139,8 +142,8 @@ http_path_unescape(char *s)
 		if (s[i] == '%' && (hi = req_hexval(s[i + 1])) >= 0 &&
 		    (lo = req_hexval(s[i + 2])) >= 0) {
 			/* a decoded NUL would cut the string silently */
-			s[o++] = (hi == 0 && lo == 0) ? (char)0xff :
-			    (char)(hi * 16 + lo);
+			s[o++] = (hi == 0 && lo == 0) ? (char)0xff
+						      : (char)(hi * 16 + lo);
 			i += 3;
 		} else
 			s[o++] = s[i++];
@@ -239,9 +242,9 @@ req_route_pathlen(const char *path)
 }
 
 int
-http_route_find(const struct http_route *routes, unsigned n,
-    enum http_method m, const char *path, const char **params,
-    size_t nparams, const struct http_route **out)
+http_route_find(const struct http_route *routes, unsigned n, enum http_method m,
+    const char *path, const char **params, size_t nparams,
+    const struct http_route **out)
 {
 	size_t len, i;
 	unsigned k;
@@ -254,8 +257,8 @@ http_route_find(const struct http_route *routes, unsigned n,
 		return ERR_NOT_FOUND;
 	len = req_route_pathlen(path);
 	for (k = 0; k < n; k++) {
-		if (!req_route_match(routes[k].pattern, path, len, params,
-		    nparams))
+		if (!req_route_match(
+			routes[k].pattern, path, len, params, nparams))
 			continue;
 		if (m != HTTP_OTHER && routes[k].method == m) {
 			*out = &routes[k];
@@ -269,8 +272,8 @@ http_route_find(const struct http_route *routes, unsigned n,
 }
 
 size_t
-http_route_allow(const struct http_route *routes, unsigned n,
-    const char *path, char *out, size_t outsz)
+http_route_allow(const struct http_route *routes, unsigned n, const char *path,
+    char *out, size_t outsz)
 {
 	unsigned done = 0, bit, k;
 	size_t len, o = 0, nl, count = 0;
@@ -285,7 +288,7 @@ http_route_allow(const struct http_route *routes, unsigned n,
 	for (k = 0; k < n; k++) {
 		if (routes[k].method == HTTP_OTHER ||
 		    !req_route_match(routes[k].pattern, path, len, NULL,
-		    HTTP_ROUTE_PARAMS_MAX))
+			HTTP_ROUTE_PARAMS_MAX))
 			continue;
 		bit = 1u << (unsigned)routes[k].method;
 		if (done & bit)

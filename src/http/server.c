@@ -36,17 +36,17 @@
 
 /* Largest PEM file accepted for the certificate chain or the key.
  * (Belongs in util/bounds.h.) */
-#define SRV_TLS_PEM_MAX		(256 * 1024)
-#define SRV_DRAIN_POLL_NS	(10 * 1000 * 1000)
+#define SRV_TLS_PEM_MAX (256 * 1024)
+#define SRV_REALM "Bearer realm=\"vaultbridge\""
+#define SRV_DRAIN_POLL_NS (10 * 1000 * 1000)
 
 /* TLS 1.2 and 1.3 only (GnuTLS priority string). */
-static char srv_tls_priorities[] =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+static char srv_tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct app *app;
-	MHD_socket listen_fd;		/* after quiesce, closed at stop */
+	MHD_socket listen_fd; /* after quiesce, closed at stop */
 	atomic_int quiescing;
 	size_t body_max;
 	union {
@@ -62,19 +62,20 @@ struct srv_req {
 	struct request req;
 	const struct http_route *route;
 	struct buf body;
-	size_t discarded;		/* body bytes dropped after 413 */
-	int scim;			/* errors as SCIM JSON */
+	size_t discarded; /* body bytes dropped after 413 */
+	int scim;         /* errors as SCIM JSON */
 	int too_large;
 	int bad_query;
-	int answered;			/* a response is queued */
+	int bad_query_filter;	/* the bad one was "filter" */
+	int answered; /* a response is queued */
 	int status;
-	int in_begin;			/* inside srv_begin */
-	int has_early;			/* early holds an answer to send */
-	struct response early;		/* refusal of a body-less request */
+	int in_begin;          /* inside srv_begin */
+	int has_early;         /* early holds an answer to send */
+	struct response early; /* refusal of a body-less request */
 	char early_allow[64];
 	struct timespec t0;
-	char path[HTTP_PATH_MAX];	/* req.path */
-	char segs[HTTP_PATH_MAX];	/* copy cut into req.params */
+	char path[HTTP_PATH_MAX]; /* req.path */
+	char segs[HTTP_PATH_MAX]; /* copy cut into req.params */
 };
 
 static const char *
@@ -177,8 +178,8 @@ srv_auth_error_ok(const char *s)
  * Allow header of a 405 or NULL.
  */
 static enum MHD_Result
-srv_send(struct MHD_Connection *conn, struct srv_req *q,
-    struct response *resp, const char *allow)
+srv_send(struct MHD_Connection *conn, struct srv_req *q, struct response *resp,
+    const char *allow)
 {
 	struct MHD_Response *mr = NULL;
 	enum MHD_Result ret = MHD_NO;
@@ -187,14 +188,12 @@ srv_send(struct MHD_Connection *conn, struct srv_req *q,
 	int status, has_body;
 
 	if (resp->status < 100 || resp->status > 599) {
-		log_error("handler set no valid status rid=%s route=%s "
-		    "status=%d", q->req.request_id, q->req.route != NULL ?
-		    q->req.route : "-", resp->status);
+		log_error("bad response status rid=%s status=%d",
+		    q->req.request_id, resp->status);
 		srv_resp_error(q, resp, 500, "internal server error");
 	}
 	if (buf_failed(&resp->body)) {
-		log_error("response body over limit rid=%s",
-		    q->req.request_id);
+		log_error("response body over limit rid=%s", q->req.request_id);
 		srv_resp_error(q, resp, 500, "internal server error");
 	}
 	status = resp->status;
@@ -204,14 +203,14 @@ srv_send(struct MHD_Connection *conn, struct srv_req *q,
 	if (has_body) {
 		if ((data = buf_steal(&resp->body, &len)) == NULL)
 			goto out;
-		mr = MHD_create_response_from_buffer(len, data,
-		    MHD_RESPMEM_MUST_FREE);
+		mr = MHD_create_response_from_buffer(
+		    len, data, MHD_RESPMEM_MUST_FREE);
 		if (mr == NULL) {
 			free(data);
 			goto out;
 		}
-	} else if ((mr = MHD_create_response_from_buffer(0, NULL,
-	    MHD_RESPMEM_PERSISTENT)) == NULL)
+	} else if ((mr = MHD_create_response_from_buffer(
+			0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
 		goto out;
 	if (has_body)
 		(void)srv_hdr(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -226,10 +225,10 @@ srv_send(struct MHD_Connection *conn, struct srv_req *q,
 	}
 	if (resp->www_authenticate) {
 		if (srv_auth_error_ok(resp->www_auth_error))
-			snprintf(wa, sizeof(wa), "Bearer realm=\"vaultbridge\", "
-			    "error=\"%s\"", resp->www_auth_error);
+			snprintf(wa, sizeof(wa), "%s, error=\"%s\"", SRV_REALM,
+			    resp->www_auth_error);
 		else
-			snprintf(wa, sizeof(wa), "Bearer realm=\"vaultbridge\"");
+			snprintf(wa, sizeof(wa), "%s", SRV_REALM);
 		(void)srv_hdr(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, wa);
 	}
 	if (allow != NULL)
@@ -259,10 +258,10 @@ srv_has_body(struct MHD_Connection *conn)
 	const char *cl;
 
 	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
 		return 1;
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	return cl != NULL && strcmp(cl, "0") != 0;
 }
 
@@ -274,8 +273,8 @@ srv_has_body(struct MHD_Connection *conn)
  * waits for the final call, which follows at once.
  */
 static enum MHD_Result
-srv_early(struct MHD_Connection *conn, struct srv_req *q,
-    struct response *resp, const char *allow)
+srv_early(struct MHD_Connection *conn, struct srv_req *q, struct response *resp,
+    const char *allow)
 {
 	if (!q->in_begin || srv_has_body(conn))
 		return srv_send(conn, q, resp, allow);
@@ -299,6 +298,26 @@ srv_fail(struct MHD_Connection *conn, struct srv_req *q, int status,
 	return srv_early(conn, q, &resp, NULL);
 }
 
+/* A query string refused before routing. On SCIM routes the error names
+ * the scimType a SCIM client expects: a filter that is too long or not
+ * UTF-8 is an invalidFilter, any other parameter an invalidValue. */
+static enum MHD_Result
+srv_fail_query(struct MHD_Connection *conn, struct srv_req *q)
+{
+	struct response resp;
+	const char *detail = q->bad_query_filter ?
+	    "filter is too long or not valid UTF-8" :
+	    "invalid query string: too many parameters, a value too long, "
+	    "or not valid UTF-8";
+
+	srv_resp_init(&resp);
+	srv_resp_error(q, &resp, 400, detail);
+	if (q->scim)
+		scim_error_response(&resp, 400, q->bad_query_filter ?
+		    SCIM_ET_INVALID_FILTER : SCIM_ET_INVALID_VALUE, detail);
+	return srv_early(conn, q, &resp, NULL);
+}
+
 static enum MHD_Result
 srv_fail_405(struct MHD_Connection *conn, struct srv_req *q)
 {
@@ -306,16 +325,16 @@ srv_fail_405(struct MHD_Connection *conn, struct srv_req *q)
 	const struct app *app = q->srv->app;
 	char allow[64];
 
-	(void)http_route_allow(app->routes, app->nroutes, q->path, allow,
-	    sizeof(allow));
+	(void)http_route_allow(
+	    app->routes, app->nroutes, q->path, allow, sizeof(allow));
 	srv_resp_init(&resp);
 	srv_resp_error(q, &resp, 405, "method not allowed");
 	return srv_early(conn, q, &resp, allow);
 }
 
 static enum MHD_Result
-srv_fail_auth(struct MHD_Connection *conn, struct srv_req *q, int err,
-    const char *authz)
+srv_fail_auth(
+    struct MHD_Connection *conn, struct srv_req *q, int err, const char *authz)
 {
 	struct response resp;
 	const char *tok;
@@ -324,21 +343,21 @@ srv_fail_auth(struct MHD_Connection *conn, struct srv_req *q, int err,
 	srv_resp_init(&resp);
 	switch (err) {
 	case ERR_AUTH:
-		srv_resp_error(q, &resp, 401,
-		    "missing or invalid bearer token");
+		srv_resp_error(
+		    q, &resp, 401, "missing or invalid bearer token");
 		resp.www_authenticate = 1;
 		if (http_auth_parse(authz, &tok, &len) != ERR_NOT_FOUND)
 			resp.www_auth_error = "invalid_token";
 		break;
 	case ERR_FORBIDDEN:
-		srv_resp_error(q, &resp, 403,
-		    "token lacks the scope this endpoint needs");
+		srv_resp_error(
+		    q, &resp, 403, "token lacks the scope this endpoint needs");
 		resp.www_authenticate = 1;
 		resp.www_auth_error = "insufficient_scope";
 		break;
 	case ERR_DB_UNAVAILABLE:
-		log_warn("database unavailable rid=%s step=auth",
-		    q->req.request_id);
+		log_warn(
+		    "database unavailable rid=%s step=auth", q->req.request_id);
 		srv_resp_error(q, &resp, 503, "database unavailable");
 		break;
 	default:
@@ -351,8 +370,8 @@ srv_fail_auth(struct MHD_Connection *conn, struct srv_req *q, int err,
 }
 
 static enum MHD_Result
-srv_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+srv_query_arg(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct srv_req *q = cls;
 	size_t kl, vl;
@@ -368,6 +387,7 @@ srv_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	    kl > HTTP_QUERY_VALUE_MAX || vl > HTTP_QUERY_VALUE_MAX ||
 	    !utf8_valid(key, kl) || !utf8_valid(value, vl)) {
 		q->bad_query = 1;
+		q->bad_query_filter = kl == 6 && memcmp(key, "filter", 6) == 0;
 		return MHD_NO;
 	}
 	q->req.query[q->req.nquery].name = key;
@@ -385,8 +405,8 @@ srv_header(struct MHD_Connection *conn, const char *name, const char **out)
 
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 	*out = v;
-	if (v != NULL && strnlen(v, HTTP_HEADER_VALUE_MAX + 1) >
-	    HTTP_HEADER_VALUE_MAX)
+	if (v != NULL &&
+	    strnlen(v, HTTP_HEADER_VALUE_MAX + 1) > HTTP_HEADER_VALUE_MAX)
 		return ERR_TOO_LARGE;
 	return 0;
 }
@@ -410,15 +430,16 @@ srv_check(struct MHD_Connection *conn, struct srv_req *q, const char *url,
 	q->req.path = q->path;
 	if ((r = http_path_check(url)) != 0) {
 		q->scim = srv_scim_guess(app, url);
-		return srv_fail(conn, q, 400, r == ERR_TOO_LARGE ?
-		    "request path too long" : "invalid request path");
+		return srv_fail(conn, q, 400,
+		    r == ERR_TOO_LARGE ? "request path too long"
+				       : "invalid request path");
 	}
 	len = strlen(url);
 	memcpy(q->path, url, len + 1);
 	memcpy(q->segs, url, len + 1);
 
-	r = http_route_find(app->routes, app->nroutes, q->req.method,
-	    q->segs, params, HTTP_ROUTE_PARAMS_MAX, &q->route);
+	r = http_route_find(app->routes, app->nroutes, q->req.method, q->segs,
+	    params, HTTP_ROUTE_PARAMS_MAX, &q->route);
 	if (r != 0) {
 		q->scim = srv_scim_guess(app, q->path);
 		if (r == HTTP_ROUTE_BAD_METHOD)
@@ -436,33 +457,32 @@ srv_check(struct MHD_Connection *conn, struct srv_req *q, const char *url,
 	}
 
 	if (q->route->scope != SCOPE_NONE) {
-		authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_AUTHORIZATION);
+		authz = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 		r = http_auth_check(app, authz, q->route->scope, &q->req.who);
 		if (r != 0)
 			return srv_fail_auth(conn, q, r, authz);
 	}
 
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && parse_u64(cl, 0, UINT64_MAX, &clen) == 0 &&
 	    clen > q->srv->body_max) {
 		q->too_large = 1;
 		return srv_fail(conn, q, 413, "request body too large");
 	}
 
-	if (srv_header(conn, MHD_HTTP_HEADER_IF_MATCH,
-	    &q->req.if_match) != 0 ||
+	if (srv_header(conn, MHD_HTTP_HEADER_IF_MATCH, &q->req.if_match) != 0 ||
 	    srv_header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH,
-	    &q->req.if_none_match) != 0 ||
-	    srv_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    &q->req.content_type) != 0)
+		&q->req.if_none_match) != 0 ||
+	    srv_header(
+		conn, MHD_HTTP_HEADER_CONTENT_TYPE, &q->req.content_type) != 0)
 		return srv_fail(conn, q, 400, "request header too long");
 
-	(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
-	    srv_query_arg, q);
+	(void)MHD_get_connection_values(
+	    conn, MHD_GET_ARGUMENT_KIND, srv_query_arg, q);
 	if (q->bad_query)
-		return srv_fail(conn, q, 400, "invalid query string");
+		return srv_fail_query(conn, q);
 	return MHD_YES;
 }
 
@@ -518,14 +538,14 @@ srv_dispatch(struct MHD_Connection *conn, struct srv_req *q)
 
 	if (q->has_early) {
 		q->has_early = 0;
-		return srv_send(conn, q, &q->early, q->early_allow[0] != '\0' ?
-		    q->early_allow : NULL);
+		return srv_send(conn, q, &q->early,
+		    q->early_allow[0] != '\0' ? q->early_allow : NULL);
 	}
 	if (q->too_large)
 		return srv_fail(conn, q, 413, "request body too large");
 	if (buf_failed(&q->body)) {
-		log_error("request body allocation failed rid=%s",
-		    q->req.request_id);
+		log_error(
+		    "request body allocation failed rid=%s", q->req.request_id);
 		return srv_fail(conn, q, 500, "internal server error");
 	}
 	q->req.body = buf_str(&q->body);
@@ -612,7 +632,8 @@ srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	else
 		snprintf(token, sizeof(token), "-");
 	log_info("request rid=%s method=%s route=%s status=%d ms=%.2f "
-	    "token=%s", q->req.request_id, method,
+		 "token=%s",
+	    q->req.request_id, method,
 	    q->route != NULL ? q->route->pattern : "-", q->status, ms, token);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("request ended early rid=%s toe=%d",
@@ -625,8 +646,7 @@ srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* libmicrohttpd's own errors: one line each, without control chars. */
-__attribute__((format(printf, 2, 0)))
-static void
+__attribute__((format(printf, 2, 0))) static void
 srv_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -655,7 +675,8 @@ srv_unescape(void *cls, struct MHD_Connection *conn, char *s)
 }
 
 /* Fill s->addr from the configured literal ("::1" or "[::1]" for IPv6).
- * *v6, *loopback and *any describe it. 0 or ERR_CONFIG. */
+ * *v6, *loopback and *any (needs a dual-stack socket) describe it.
+ * 0 or ERR_CONFIG. */
 static int
 srv_addr(struct http_server *s, const char *listen, unsigned port, int *v6,
     int *loopback, int *any)
@@ -688,8 +709,10 @@ srv_addr(struct http_server *s, const char *listen, unsigned port, int *v6,
 		b = s->addr.v6.sin6_addr.s6_addr;
 		*loopback = IN6_IS_ADDR_LOOPBACK(&s->addr.v6.sin6_addr) ||
 		    (IN6_IS_ADDR_V4MAPPED(&s->addr.v6.sin6_addr) &&
-		    b[12] == 127);
-		*any = IN6_IS_ADDR_UNSPECIFIED(&s->addr.v6.sin6_addr);
+			b[12] == 127);
+		/* "::" and v4-mapped addresses need IPv4 on the socket too */
+		*any = IN6_IS_ADDR_UNSPECIFIED(&s->addr.v6.sin6_addr) ||
+		    IN6_IS_ADDR_V4MAPPED(&s->addr.v6.sin6_addr);
 		return 0;
 	}
 	return ERR_CONFIG;
@@ -698,14 +721,13 @@ srv_addr(struct http_server *s, const char *listen, unsigned port, int *v6,
 /* Derived public URL when http.base_url is not set: scheme, the listen
  * address (IPv6 in brackets) and the port actually bound. */
 static void
-srv_base_url(struct app *app, const char *listen, int v6, int tls,
-    unsigned port)
+srv_base_url(
+    struct app *app, const char *listen, int v6, int tls, unsigned port)
 {
 	int br = v6 && listen[0] != '[';
 
 	snprintf(app->base_url, sizeof(app->base_url), "%s://%s%s%s:%u",
-	    tls ? "https" : "http", br ? "[" : "", listen, br ? "]" : "",
-	    port);
+	    tls ? "https" : "http", br ? "[" : "", listen, br ? "]" : "", port);
 }
 
 static void
@@ -720,8 +742,8 @@ srv_pem_free(char *p, size_t len)
 /* Read the TLS files named by the config. 0 (both NULL: no TLS),
  * ERR_CONFIG or ERR_IO, logged. */
 static int
-srv_tls_load(const struct config *cfg, char **cert, size_t *certlen,
-    char **key, size_t *keylen)
+srv_tls_load(const struct config *cfg, char **cert, size_t *certlen, char **key,
+    size_t *keylen)
 {
 	int r;
 
@@ -730,18 +752,17 @@ srv_tls_load(const struct config *cfg, char **cert, size_t *certlen,
 	if (cfg->http_tls_cert == NULL && cfg->http_tls_key == NULL)
 		return 0;
 	if (cfg->http_tls_cert == NULL || cfg->http_tls_key == NULL) {
-		log_error("http.tls_cert and http.tls_key must be set "
-		    "together");
+		log_error("http.tls_cert and http.tls_key go together");
 		return ERR_CONFIG;
 	}
-	if ((r = file_read_small(cfg->http_tls_cert, SRV_TLS_PEM_MAX, cert,
-	    certlen)) != 0) {
+	if ((r = file_read_small(
+		 cfg->http_tls_cert, SRV_TLS_PEM_MAX, cert, certlen)) != 0) {
 		log_error("cannot read http.tls_cert path=%s err=\"%s\"",
 		    cfg->http_tls_cert, err_str(r));
 		return r == ERR_TOO_LARGE ? ERR_CONFIG : ERR_IO;
 	}
-	if ((r = file_read_small(cfg->http_tls_key, SRV_TLS_PEM_MAX, key,
-	    keylen)) != 0) {
+	if ((r = file_read_small(
+		 cfg->http_tls_key, SRV_TLS_PEM_MAX, key, keylen)) != 0) {
 		log_error("cannot read http.tls_key path=%s err=\"%s\"",
 		    cfg->http_tls_key, err_str(r));
 		srv_pem_free(*cert, *certlen);
@@ -770,8 +791,8 @@ http_server_start(struct app *app, struct http_server **out)
 		log_error("http.port out of range port=%u", cfg->http_port);
 		goto out;
 	}
-	if (cfg->http_body_max < 1 || cfg->http_body_max >
-	    HTTP_BODY_MAX_LIMIT) {
+	if (cfg->http_body_max < 1 ||
+	    cfg->http_body_max > HTTP_BODY_MAX_LIMIT) {
 		log_error("http.body_max out of range");
 		goto out;
 	}
@@ -783,10 +804,9 @@ http_server_start(struct app *app, struct http_server **out)
 	s->listen_fd = MHD_INVALID_SOCKET;
 	s->body_max = (size_t)cfg->http_body_max;
 	if (srv_addr(s, cfg->http_listen, cfg->http_port, &v6, &loopback,
-	    &any) != 0) {
-		log_error("http.listen is not an IPv4 or IPv6 address "
-		    "listen=%s", cfg->http_listen != NULL ?
-		    cfg->http_listen : "");
+		&any) != 0) {
+		log_error("http.listen is not an IP address listen=%s",
+		    cfg->http_listen != NULL ? cfg->http_listen : "");
 		r = ERR_CONFIG;
 		goto out;
 	}
@@ -794,16 +814,18 @@ http_server_start(struct app *app, struct http_server **out)
 		goto out;
 	tls = cert != NULL;
 	if (!tls && !loopback && !cfg->http_allow_plain) {
-		log_error("refusing plain HTTP on non-loopback address "
-		    "listen=%s: configure http.tls_cert/http.tls_key or set "
-		    "http.allow_plain", cfg->http_listen);
+		/* bearer tokens must not cross a network in clear text */
+		log_error("refusing plain HTTP on a non-loopback address "
+			  "listen=%s; set http.tls_cert and http.tls_key, or "
+			  "http.allow_plain behind a TLS proxy",
+		    cfg->http_listen);
 		r = ERR_CONFIG;
 		goto out;
 	}
 
 	flags = MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC;
 	if (v6)
 		flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	memset(tlsopt, 0, sizeof(tlsopt));
@@ -822,17 +844,14 @@ http_server_start(struct app *app, struct http_server **out)
 	if (backlog > 4096)
 		backlog = 4096;
 	s->d = MHD_start_daemon(flags, (uint16_t)cfg->http_port, NULL, NULL,
-	    srv_access, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, &s->addr.sa,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->http_max_conns,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    srv_access, s, MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, &s->addr.sa, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)cfg->http_conn_timeout_s,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)backlog,
 	    MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
 	    MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_ARRAY, tlsopt,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY, tlsopt,
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
 		log_error("cannot start HTTP listener listen=%s port=%u tls=%d",
@@ -844,8 +863,8 @@ http_server_start(struct app *app, struct http_server **out)
 	port = di != NULL ? di->port : cfg->http_port;
 	if (app->base_url[0] == '\0')
 		srv_base_url(app, cfg->http_listen, v6, tls, port);
-	log_info("listening addr=%s port=%u tls=%d", cfg->http_listen, port,
-	    tls);
+	log_info(
+	    "listening addr=%s port=%u tls=%d", cfg->http_listen, port, tls);
 	*out = s;
 	s = NULL;
 	r = 0;
@@ -883,7 +902,7 @@ http_server_quiesce(struct http_server *s)
 void
 http_server_stop(struct http_server *s, unsigned timeout_s)
 {
-	struct timespec now, end, nap = { 0, SRV_DRAIN_POLL_NS };
+	struct timespec now, end, nap = {0, SRV_DRAIN_POLL_NS};
 	int left;
 
 	if (s == NULL)
@@ -895,8 +914,8 @@ http_server_stop(struct http_server *s, unsigned timeout_s)
 		if ((left = atomic_load(&s->app->in_flight)) <= 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
-		    now.tv_nsec >= end.tv_nsec)) {
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
 			log_warn("drain timeout, closing in_flight=%d", left);
 			break;
 		}
@@ -905,7 +924,7 @@ http_server_stop(struct http_server *s, unsigned timeout_s)
 	MHD_stop_daemon(s->d);
 	if (s->listen_fd != MHD_INVALID_SOCKET)
 		close(s->listen_fd);
-	log_info("stopped requests=%llu", (unsigned long long)
-	    atomic_load(&s->app->requests));
+	log_info("stopped requests=%llu",
+	    (unsigned long long)atomic_load(&s->app->requests));
 	free(s);
 }

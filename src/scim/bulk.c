@@ -230,6 +230,10 @@ run_op(struct app *app, const char *base, struct bulk_op *op,
 	case HTTP_PATCH:
 		r = scim_op_patch(app, base, op->rt, id, data, op->version, 0,
 		    NULL, res, e);
+		/* a Bulk result carries no body; RFC 7644 §3.7.3 reports a
+		 * successful PATCH as 200 with location and version */
+		if (r == 0)
+			res->status = 200;
 		break;
 	case HTTP_DELETE:
 		r = scim_op_delete(app, op->rt, id, op->version, e);

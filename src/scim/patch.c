@@ -849,7 +849,8 @@ parse_op(struct scim_patch *p, const json_t *o, size_t idx,
 		path = json_string_value(jpath);
 		plen = json_string_length(jpath);
 		if (plen == 0)
-			path = NULL;
+			return api_error_set(e, 400, SCIM_ET_INVALID_PATH,
+			    "Operations[%zu]: \"path\" is empty", idx);
 	}
 	if (kind == PATCH_REMOVE) {
 		if (path == NULL)

@@ -403,6 +403,7 @@ test_members(void)
 	const char *unknown;
 	struct timespec t0, t1;
 	json_t *j, *m;
+	long long ver;
 	size_t i;
 	int changed;
 
@@ -528,9 +529,21 @@ test_members(void)
 	db_release(pool, c);
 	ASSERT_INT_EQ(members_count(grp), 5);
 
-	/* deleting a member user drops its membership */
+	/* deleting a member user drops its membership and bumps the group */
 	c = conn();
+	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp, 0, &row), 0);
+	ver = row.version;
+	db_row_clear(&row);
 	ASSERT_INT_EQ(db_scim_delete(c, SCIM_RT_USER, mids[2]), 0);
+	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp, 0, &row), 0);
+	ASSERT_INT_EQ(row.version, ver + 1);
+	ver = row.version;
+	db_row_clear(&row);
+	/* a user in no group: no group changes */
+	ASSERT_INT_EQ(db_scim_delete(c, SCIM_RT_USER, mids[NMEMBERS - 1]), 0);
+	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp, 0, &row), 0);
+	ASSERT_INT_EQ(row.version, ver);
+	db_row_clear(&row);
 	/* as does deleting a member group */
 	one[0] = g2;
 	ASSERT_INT_EQ(db_group_members_apply(c, grp, 0, one, 1, NULL, 0,
@@ -539,6 +552,9 @@ test_members(void)
 	ASSERT_INT_EQ(members_count(grp), 5);
 	c = conn();
 	ASSERT_INT_EQ(db_scim_delete(c, SCIM_RT_GROUP, g2), 0);
+	ASSERT_INT_EQ(db_scim_get(c, SCIM_RT_GROUP, grp, 0, &row), 0);
+	ASSERT_TRUE(row.version > ver);
+	db_row_clear(&row);
 	db_release(pool, c);
 	ASSERT_INT_EQ(members_count(grp), 4);
 
@@ -845,8 +861,8 @@ test_query_sort_page(void)
 	ASSERT_INT_EQ(q.n, 4);
 	query(SCIM_RT_GROUP, NULL, "members", 0, 1, 10, &q);
 	ASSERT_INT_EQ(q.r, 0);
-	/* all: the members (one deleted), "late", the four q.* users */
-	ASSERT_INT_EQ(total_of(SCIM_RT_USER, NULL), NMEMBERS - 1 + 1 + 4);
+	/* all: the members (two deleted), "late", the four q.* users */
+	ASSERT_INT_EQ(total_of(SCIM_RT_USER, NULL), NMEMBERS - 2 + 1 + 4);
 }
 
 static void

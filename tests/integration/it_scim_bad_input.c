@@ -1431,6 +1431,44 @@ t_ids(void)
 	CHECK_ALL(bad, n);
 }
 
+/* The bodies in tests/fixtures/bad/, as listed in its INDEX. */
+static void
+t_fixture_files(void)
+{
+	char *index, *line, *next, *body;
+	char file[128], method[16], path[128], types[64], rel[200];
+	char status[8];
+	size_t len;
+	int bad = 0, n = 0;
+
+	ASSERT_NOT_NULL(index = itest_fixture("tests/fixtures/bad/INDEX"));
+	for (line = index; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (sscanf(line, "%127s %15s %127s %7s %63s", file, method, path,
+		    status, types) != 5) {
+			free(index);
+			TL_FAIL("bad INDEX line: %s", line);
+		}
+		snprintf(rel, sizeof(rel), "tests/fixtures/bad/%s", file);
+		if ((body = itest_fixture_len(rel, &len)) == NULL) {
+			free(index);
+			TL_FAIL("cannot read %s", rel);
+		}
+		n++;
+		if (!expect(file, method, path, body, len, NULL,
+		    status[0] == '4' && status[1] == '1' && status[2] == '3' ?
+		    413 : 400, types))
+			bad++;
+		free(body);
+	}
+	free(index);
+	ASSERT_TRUE(n >= 10);
+	CHECK_ALL(bad, n);
+}
+
 static void
 t_data_unchanged(void)
 {
@@ -1513,6 +1551,7 @@ static const struct testlib_case cases[] = {
 	{ "filters", t_filters },
 	{ "list_and_search_params", t_list_params },
 	{ "unknown_ids", t_ids },
+	{ "fixture_files", t_fixture_files },
 	{ "data_unchanged", t_data_unchanged },
 	{ "clean_shutdown", t_clean_shutdown },
 };

@@ -7,10 +7,15 @@
 
 #include "itest.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -594,6 +599,148 @@ t_request_log(void)
 	ASSERT_FALSE(itest_log_contains(itest, bogus));
 }
 
+/* A raw TCP connection to the server; -1 on error. */
+static int
+raw_connect(void)
+{
+	struct sockaddr_in sa;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)itest->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read until the peer closes, at most ms; 1 if it closed, else 0. The
+ * first bytes read go to buf (NUL-terminated). */
+static int
+wait_closed(int fd, long ms, char *buf, size_t bufsz)
+{
+	long long deadline = now_ms() + ms;
+	size_t used = 0;
+	char sink[1024];
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if (used + 1 < bufsz)
+			n = recv(fd, buf + used, bufsz - 1 - used, 0);
+		else
+			n = recv(fd, sink, sizeof(sink), 0);
+		if (n <= 0)
+			return 1;
+		if (used + 1 < bufsz) {
+			used += (size_t)n;
+			buf[used] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* Idle and half-sent requests are cut after http.conn_timeout; the
+ * server keeps serving meanwhile. */
+static void
+t_conn_timeout(void)
+{
+	static const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct itest_resp r;
+	char buf[512];
+	int fd1, fd2, c1, c2;
+	long long t0;
+
+	fresh();
+	snprintf(itest->extra_config, sizeof(itest->extra_config),
+	    "http.conn_timeout = 1");
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+	ASSERT_TRUE((fd1 = raw_connect()) != -1);
+	if ((fd2 = raw_connect()) == -1) {
+		close(fd1);
+		TL_FAIL("connect");
+	}
+	/* fd1 idle, fd2 with half a request */
+	if (send(fd2, partial, sizeof(partial) - 1, MSG_NOSIGNAL) < 0) {
+		close(fd1);
+		close(fd2);
+		TL_FAIL("send");
+	}
+	if (itest_http(itest, "GET", "/healthz", "", NULL, NULL, &r) != 0 ||
+	    r.status != 200) {
+		itest_resp_free(&r);
+		close(fd1);
+		close(fd2);
+		TL_FAIL("server not serving next to idle connections");
+	}
+	itest_resp_free(&r);
+	t0 = now_ms();
+	c1 = wait_closed(fd1, 6000, buf, sizeof(buf));
+	c2 = wait_closed(fd2, 6000 - (long)(now_ms() - t0), buf,
+	    sizeof(buf));
+	close(fd1);
+	close(fd2);
+	ASSERT_TRUE(c1);
+	ASSERT_TRUE(c2);
+	ASSERT_TRUE(server_alive());
+	restore_default();
+}
+
+/* Garbage on the wire gets an error or a close, never a crash. */
+static void
+t_garbage_http(void)
+{
+	static const char *const reqs[] = {
+		"GARBAGE\r\n\r\n",
+		"GET\r\n\r\n",
+		"GET /healthz HTTP/9.9\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+		"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: 99999999999999999999\r\n\r\n",
+		"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
+		    "Authorization: Bearer \x01\x02\xff\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+		"GET /../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nX: \r\n \r\n\r\n",
+	};
+	struct itest_resp r;
+	char buf[512];
+	size_t i;
+	int fd;
+
+	fresh();
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		ASSERT_TRUE((fd = raw_connect()) != -1);
+		(void)send(fd, reqs[i], strlen(reqs[i]), MSG_NOSIGNAL);
+		shutdown(fd, SHUT_WR);
+		(void)wait_closed(fd, 3000, buf, sizeof(buf));
+		close(fd);
+		/* 505 for an unknown HTTP version is right; no other 5xx */
+		if ((strncmp(buf, "HTTP/1.1 5", 10) == 0 ||
+		    strncmp(buf, "HTTP/1.0 5", 10) == 0) &&
+		    strncmp(buf + 9, "505", 3) != 0)
+			TL_FAIL("request %zu answered %.40s", i, buf);
+		if (strstr(buf, "root:") != NULL)
+			TL_FAIL("request %zu leaked a file", i);
+		ASSERT_TRUE(server_alive());
+	}
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
 static void
 t_db_outage(void)
 {
@@ -942,6 +1089,12 @@ t_dump_config(void)
 	ASSERT_STR_EQ(out2, out1);
 	/* and the dump is a valid config */
 	ASSERT_INT_EQ(check_config(path, out2, sizeof(out2)), 0);
+	/* the environment shows in the dump */
+	setenv("VAULTBRIDGE_LOG_LEVEL", "debug", 1);
+	rc = itest_cli(itest, out2, sizeof(out2), argv);
+	unsetenv("VAULTBRIDGE_LOG_LEVEL");
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_TRUE(strstr(out2, "log.level = debug\n") != NULL);
 }
 
 static void
@@ -1013,6 +1166,8 @@ static const struct testlib_case cases[] = {
 	{ "body_too_large", t_body_too_large },
 	{ "body_max_config", t_body_max_config },
 	{ "request_log", t_request_log },
+	{ "conn_timeout", t_conn_timeout },
+	{ "garbage_http", t_garbage_http },
 	{ "db_outage", t_db_outage },
 	{ "sigterm", t_sigterm },
 	{ "sigterm_in_flight", t_sigterm_in_flight },

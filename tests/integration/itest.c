@@ -56,6 +56,8 @@ static int http_quiet;	/* no transport error messages (start polling) */
 
 /* Prebuilt for the signal handler (execv only, no allocation there). */
 static char wd_dir[256];
+static int wd_keep;		/* ITEST_KEEP=1 */
+static volatile pid_t cur_child;	/* run_cmd's child (own group) */
 static pid_t *wd_server_pid;
 
 static long long
@@ -171,6 +173,7 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 		    strerror(errno));
 		_exit(127);
 	}
+	cur_child = pid;
 	close(pfd[1]);
 	(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	deadline = now_ms() + (long long)timeout_s * 1000;
@@ -202,6 +205,7 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 			break;
 		}
 	}
+	cur_child = 0;
 	close(pfd[0]);
 	if (status != -1 && WIFEXITED(status))
 		ret = WEXITSTATUS(status);
@@ -319,6 +323,7 @@ watchdog(int sig)
 {
 	static const char msg[] = "itest: watchdog / signal: cleaning up\n";
 	const char *argv[] = { "/bin/sh", pg_script, "stop", wd_dir, NULL };
+	const char *rm[] = { "/bin/rm", "-rf", wd_dir, NULL };
 	pid_t p = -1;
 	ssize_t w;
 	int st;
@@ -328,10 +333,24 @@ watchdog(int sig)
 	(void)w;
 	if (wd_server_pid != NULL && *wd_server_pid > 0)
 		kill(*wd_server_pid, SIGKILL);
+	/* a command in flight (pg.sh start, initdb, psql, the CLI) */
+	if (cur_child > 0) {
+		kill(-cur_child, SIGKILL);
+		kill(cur_child, SIGKILL);
+		waitpid(cur_child, &st, 0);
+	}
 	if (pg_running && wd_dir[0] != '\0')
 		p = fork();
 	if (p == 0) {
 		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	} else if (p > 0)
+		waitpid(p, &st, 0);
+	p = -1;
+	if (dir_made && !wd_keep && wd_dir[0] != '\0')
+		p = fork();
+	if (p == 0) {
+		execv(rm[0], (char *const *)(uintptr_t)rm);
 		_exit(127);
 	} else if (p > 0)
 		waitpid(p, &st, 0);
@@ -497,6 +516,8 @@ itest_setup(struct itest_env *env)
 	dir_made = 1;
 	snprintf(env->dir, sizeof(env->dir), "%s", tmpl);
 	snprintf(wd_dir, sizeof(wd_dir), "%s", tmpl);
+	wd_keep = getenv("ITEST_KEEP") != NULL &&
+	    strcmp(getenv("ITEST_KEEP"), "1") == 0;
 	if (chmod(env->dir, 0755) != 0)
 		return -1;
 	signal(SIGALRM, watchdog);
@@ -979,6 +1000,12 @@ read_file(const char *path, size_t max, size_t *lenp)
 char *
 itest_fixture(const char *relpath)
 {
+	return itest_fixture_len(relpath, NULL);
+}
+
+char *
+itest_fixture_len(const char *relpath, size_t *lenp)
+{
 	char path[2048];
 
 	if (root_dir[0] == '\0') {
@@ -992,7 +1019,7 @@ itest_fixture(const char *relpath)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root_dir,
 	    relpath) >= sizeof(path))
 		return NULL;
-	return read_file(path, ITEST_BODY_MAX, NULL);
+	return read_file(path, ITEST_BODY_MAX, lenp);
 }
 
 int

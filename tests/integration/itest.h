@@ -92,6 +92,8 @@ void itest_resp_free(struct itest_resp *r);
 /* Read a whole file (e.g. tests/fixtures/x.json) relative to the repo
  * root; malloc'd, caller frees. NULL on error. */
 char *itest_fixture(const char *relpath);
+/* The same with the length in *lenp (the file may hold NULs). */
+char *itest_fixture_len(const char *relpath, size_t *lenp);
 
 /* 1 if the server log contains needle. */
 int itest_log_contains(struct itest_env *env, const char *needle);

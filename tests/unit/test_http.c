@@ -619,8 +619,4 @@ static const struct testlib_case cases[] = {
 	{ "health", t_health },
 };
 
-/* testlib.h's main keeps counters in non-volatile locals across setjmp */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wclobbered"
-#endif
 TEST_MAIN(cases)
