@@ -335,18 +335,48 @@ static const char add_sql[] =
 	"ins AS (INSERT INTO scim_group_member (group_id, member_id, "
 	"member_type) SELECT $1::uuid, f.id, f.t FROM f "
 	"WHERE NOT EXISTS (SELECT 1 FROM bad) AND EXISTS (SELECT 1 FROM grp) "
-	"ON CONFLICT DO NOTHING RETURNING 1) "
+	"ON CONFLICT DO NOTHING RETURNING member_id) "
 	"SELECT (SELECT count(*) FROM grp), (SELECT id::text FROM bad), "
-	"(SELECT count(*) FROM ins)";
+	"(SELECT count(*) FROM ins), "
+	"(SELECT coalesce(array_agg(member_id), '{}') FROM ins)";
 
 /* Removal never touches an id that is being added. */
 static const char del_sql[] =
 	"WITH d AS (DELETE FROM scim_group_member m "
 	"WHERE m.group_id = $1::uuid "
 	"AND ($2::boolean OR m.member_id = ANY ($3::uuid[])) "
-	"AND m.member_id <> ALL ($4::uuid[]) RETURNING 1) "
+	"AND m.member_id <> ALL ($4::uuid[]) RETURNING m.member_id) "
 	"SELECT (SELECT count(*) FROM d), "
-	"EXISTS (SELECT 1 FROM scim_group WHERE id = $1::uuid)";
+	"EXISTS (SELECT 1 FROM scim_group WHERE id = $1::uuid), "
+	"(SELECT coalesce(array_agg(member_id), '{}') FROM d)";
+
+/*
+ * A User's "groups" attribute is part of its representation, so a
+ * membership change is a change of the User: bump its version (ETag) and
+ * lastModified. Rows are locked in id order so that two member PATCHes
+ * touching the same users cannot deadlock.
+ */
+static const char bump_users_sql[] =
+	"WITH x AS (SELECT s.id FROM scim_user s "
+	"WHERE s.id = ANY ($1::uuid[]) ORDER BY s.id FOR NO KEY UPDATE) "
+	"UPDATE scim_user s SET version = s.version + 1, "
+	"last_modified = greatest(date_trunc('milliseconds', now()), "
+	"s.last_modified) FROM x WHERE s.id = x.id";
+
+static int
+bump_users(struct db_conn *c, const char *ids)
+{
+	PGresult *res = NULL;
+	const char *vals[1];
+	int r;
+
+	if (strcmp(ids, "{}") == 0)
+		return 0;
+	vals[0] = ids;
+	r = db_exec(c, bump_users_sql, 1, vals, &res);
+	PQclear(res);
+	return r;
+}
 
 int
 db_group_members_apply(struct db_conn *c, const char *group_id,
@@ -397,6 +427,8 @@ db_group_members_apply(struct db_conn *c, const char *group_id,
 		}
 		if (strcmp(PQgetvalue(res, 0, 2), "0") != 0)
 			ch = 1;
+		if ((r = bump_users(c, PQgetvalue(res, 0, 3))) != 0)
+			goto out;
 		PQclear(res);
 		res = NULL;
 	}
@@ -412,6 +444,8 @@ db_group_members_apply(struct db_conn *c, const char *group_id,
 		}
 		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 			ch = 1;
+		if ((r = bump_users(c, PQgetvalue(res, 0, 2))) != 0)
+			goto out;
 	}
 	if (changed != NULL)
 		*changed = ch;

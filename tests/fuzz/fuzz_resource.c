@@ -41,11 +41,11 @@ static const char groups_text[] =
 
 /* attributes= / excludedAttributes= pairs rendered besides defaults */
 static const char *const projections[][2] = {
-	{ "userName,emails.value,name.givenName,members.value,displayName,"
+	{ "userName, emails.value,name.givenName,,members.value,displayName,"
 	  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
-	  "manager,groups,meta.version", NULL },
-	{ NULL, "emails,members,name.familyName,externalId,"
-	  "urn:ietf:params:scim:schemas:extension:pam:2.0:User,meta" },
+	  "manager,GROUPS,meta.version,noSuchAttribute", "" },
+	{ NULL, " emails ,members,name.familyName,externalId,"
+	  "urn:ietf:params:scim:schemas:extension:pam:2.0:User,meta,id" },
 };
 
 static void

@@ -21,7 +21,8 @@
 #define URN_BULK	"urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 #define URN_BULKRESP	"urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 #define URN_ERROR	"urn:ietf:params:scim:api:messages:2.0:Error"
-#define URN_ENT		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define URN_ENT \
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 #define NOUUID		"00000000-0000-4000-8000-000000000000"
 
 #define SCH(u)		"\"schemas\":[\"" u "\"]"

@@ -1282,6 +1282,58 @@ t_list(void)
 	CHECK_ERROR(r, 400, "invalidValue");
 }
 
+static void
+t_user_version(void)
+{
+	struct itest_resp *u, *r;
+	char a[ID_SZ], gid[ID_SZ];
+	long long v0, v1, v2;
+
+	pool_reset();
+	create_simple("ver.a@example.net", a);
+	v0 = etag_num(get_ok(user_path(a))->etag);
+	/* joining a group changes the user's "groups": new ETag */
+	create_group(group_body("Versioned", (const char *const []){ a,
+	    NULL }), gid);
+	u = get_ok(user_path(a));
+	v1 = etag_num(u->etag);
+	if (v1 <= v0)
+		TL_FAIL("user version %lld not above %lld after joining a "
+		    "group", v1, v0);
+	r = call_h("GET", user_path(a), NULL, (const char *const []){
+	    fmt("If-None-Match: W/\"%lld\"", v0), NULL });
+	CHECK_STATUS(r, 200);
+	ASSERT_STR_EQ(itest_json_str(r, "groups.0.value"), gid);
+	/* leaving it by PATCH: again */
+	r = call("PATCH", group_path(gid), fmt("{\"schemas\":[\"%s\"],"
+	    "\"Operations\":[{\"op\":\"remove\",\"path\":"
+	    "\"members[value eq \\\"%s\\\"]\"}]}",
+	    "urn:ietf:params:scim:api:messages:2.0:PatchOp", a));
+	CHECK_STATUS(r, 204);
+	v2 = etag_num(get_ok(user_path(a))->etag);
+	if (v2 <= v1)
+		TL_FAIL("user version %lld not above %lld after leaving a "
+		    "group", v2, v1);
+	/* back in, then the group is deleted: again */
+	r = call("PATCH", group_path(gid), fmt("{\"schemas\":[\"%s\"],"
+	    "\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+	    "\"value\":[{\"value\":\"%s\"}]}]}",
+	    "urn:ietf:params:scim:api:messages:2.0:PatchOp", a));
+	CHECK_STATUS(r, 204);
+	v1 = etag_num(get_ok(user_path(a))->etag);
+	if (v1 <= v2)
+		TL_FAIL("user version %lld not above %lld after rejoining",
+		    v1, v2);
+	r = call("DELETE", group_path(gid), NULL);
+	CHECK_STATUS(r, 204);
+	u = get_ok(user_path(a));
+	if (etag_num(u->etag) <= v1)
+		TL_FAIL("user version %lld not above %lld after its group "
+		    "was deleted", etag_num(u->etag), v1);
+	if (json_array_size(json_object_get(u->json, "groups")) != 0)
+		TL_FAIL("deleted group still listed in the user's groups");
+}
+
 static const struct testlib_case cases[] = {
 	{ "setup users", t_setup },
 	{ "crud", t_crud },
@@ -1290,6 +1342,7 @@ static const struct testlib_case cases[] = {
 	{ "PATCH members", t_patch_members },
 	{ "2000 members added, 1000 removed", t_big },
 	{ "deleted user leaves its groups", t_deleted_user },
+	{ "membership changes bump the user's version", t_user_version },
 	{ "unknown members rejected", t_nonexistent_member },
 	{ "displayName uniqueness", t_uniqueness },
 	{ "PATCH is all or nothing", t_atomic },

@@ -577,12 +577,38 @@ t_request_log(void)
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
 	    &r), 0);
 	itest_resp_free(&r);
-	s = wait_request_lines(off, 4);
+	/* requests refused before any handler are logged too */
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/no/such/route", NULL, NULL,
+	    NULL, &r), 0);
+	ASSERT_TRUE(r.status == 404);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS "?filter=%FF", NULL,
+	    NULL, NULL, &r), 0);
+	ASSERT_INT_EQ(r.status, 400);
+	itest_resp_free(&r);
+	{
+		size_t n = 1024 * 1024 + 10;
+		char *big = malloc(n + 1);
+		int rc;
+
+		ASSERT_NOT_NULL(big);
+		memset(big, ' ', n);
+		big[0] = '{';
+		big[n - 1] = '}';
+		big[n] = '\0';
+		rc = itest_http(itest, "POST", USERS, NULL, big, NULL, &r);
+		free(big);
+		ASSERT_INT_EQ(rc, 0);
+		ASSERT_INT_EQ(r.status, 413);
+		itest_resp_free(&r);
+	}
+	s = wait_request_lines(off, 7);
 	ASSERT_NOT_NULL(s);
-	if (count_in(s, "request rid=") != 4) {
+	if (count_in(s, "request rid=") != 7 ||
+	    strstr(s, "status=413") == NULL) {
 		fprintf(stderr, "  log:\n%s\n", s);
 		free(s);
-		TL_FAIL("want 4 request lines");
+		TL_FAIL("want 7 request lines, one of them status=413");
 	}
 	if (count_in(s, "token=itest-admin") < 2 ||
 	    strstr(s, "method=GET") == NULL ||
@@ -703,7 +729,8 @@ t_garbage_http(void)
 		"GARBAGE\r\n\r\n",
 		"GET\r\n\r\n",
 		"GET /healthz HTTP/9.9\r\n\r\n",
-		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: -1\r\n\r\n",
 		"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
 		    "Content-Length: 99999999999999999999\r\n\r\n",
 		"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
@@ -804,6 +831,43 @@ t_db_outage(void)
 	ASSERT_TRUE(log_count("status=5") > 0);
 }
 
+/* Started while the database is down: serves 503, then recovers. */
+static void
+t_start_without_db(void)
+{
+	struct itest_resp r;
+	long long deadline;
+	int ok = 0;
+
+	fresh();
+	(void)itest_server_stop(itest, SIGTERM);
+	ASSERT_INT_EQ(itest_db_stop(itest), 0);
+	db_stopped = 1;
+	ASSERT_INT_EQ(itest_server_start(itest), 0);
+	ASSERT_INT_EQ(itest_http(itest, "GET", "/readyz", "", NULL, NULL,
+	    &r), 0);
+	ASSERT_INT_EQ(r.status, 503);
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
+	    0);
+	ASSERT_SCIM_ERROR(&r, 503, NULL);
+	ASSERT_STR_EQ(r.retry_after, "1");
+	itest_resp_free(&r);
+	ASSERT_INT_EQ(itest_db_start(itest), 0);
+	db_stopped = 0;
+	deadline = now_ms() + 30000;
+	while (now_ms() < deadline && !ok) {
+		if (itest_http(itest, "GET", USERS, NULL, NULL, NULL,
+		    &r) == 0 && r.status == 200)
+			ok = 1;
+		itest_resp_free(&r);
+		if (!ok)
+			sleep_ms(200);
+	}
+	ASSERT_TRUE(ok);
+	ASSERT_TRUE(server_alive());
+}
+
 static void
 t_sigterm(void)
 {
@@ -868,9 +932,9 @@ t_sigterm_in_flight(void)
 	len = (size_t)snprintf(s.body, cap, "{\"schemas\":[\"urn:ietf:params:"
 	    "scim:api:messages:2.0:BulkRequest\"],\"Operations\":[");
 	for (i = 0; i < 400; i++)
-		len += (size_t)snprintf(s.body + len, cap - len, "%s{\"method\":"
-		    "\"POST\",\"path\":\"/Users\",\"bulkId\":\"b%zu\","
-		    "\"data\":{\"schemas\":[\"urn:ietf:params:scim:schemas:"
+		len += (size_t)snprintf(s.body + len, cap - len,
+		    "%s{\"method\":\"POST\",\"path\":\"/Users\","
+		    "\"bulkId\":\"b%zu\",\"data\":{\"schemas\":[\"urn:ietf:params:scim:schemas:"
 		    "core:2.0:User\"],\"userName\":\"it-drain-%zu\"}}",
 		    i ? "," : "", i, i);
 	snprintf(s.body + len, cap - len, "]}");
@@ -1169,6 +1233,7 @@ static const struct testlib_case cases[] = {
 	{ "conn_timeout", t_conn_timeout },
 	{ "garbage_http", t_garbage_http },
 	{ "db_outage", t_db_outage },
+	{ "start_without_db", t_start_without_db },
 	{ "sigterm", t_sigterm },
 	{ "sigterm_in_flight", t_sigterm_in_flight },
 	{ "sigint_short_drain", t_sigterm_short_drain },

@@ -37,10 +37,10 @@
 
 struct itest_env *itest;
 
-#define ITEST_CMD_TIMEOUT_S	120	/* pg.sh start/stop, migrate, psql */
+#define ITEST_CMD_TIMEOUT_S	120	/* pg.sh, migrate, psql */
 #define ITEST_CLI_TIMEOUT_S	60
 #define ITEST_START_WAIT_MS	10000	/* server up (/healthz) */
-#define ITEST_STOP_WAIT_MS	15000	/* > default http.drain_timeout */
+#define ITEST_STOP_WAIT_MS	15000	/* > http.drain_timeout */
 #define ITEST_BODY_MAX		(64 * 1024 * 1024)
 #define ITEST_OUT_MAX		(1024 * 1024)
 #define ITEST_WATCHDOG_S	1200
