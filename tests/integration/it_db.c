@@ -695,8 +695,11 @@ test_query_filters(void)
 		    "\"2000-01-01T00:00:00Z\"", "" },
 		{ "userName sw \"q.\" and meta.resourceType eq "
 		    "\"User\"", "abcd" },
+		/* joining q-admins bumped a and c to version 2 */
 		{ "userName sw \"q.\" and meta.version eq "
-		    "\"W/\\\"1\\\"\"", "abcd" },
+		    "\"W/\\\"1\\\"\"", "bd" },
+		{ "userName sw \"q.\" and meta.version eq "
+		    "\"W/\\\"2\\\"\"", "ac" },
 		{ "userName sw \"q.\" and groups pr", "ac" },
 		{ "userName sw \"q.\" and not (groups pr)", "bd" },
 		{ "groups.display eq \"Q-ADMINS\"", "ac" },
