@@ -22,7 +22,7 @@ UTIL_SRCS = src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c
 CONFIG_SRCS = src/config/config.c
 CRYPTO_SRCS = src/crypto/token.c
 DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \
-	src/db/scim_query.c src/db/token_store.c
+	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c
 HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c
 SCIM_SRCS = src/scim/schema.c src/scim/discovery.c src/scim/filter.c \
 	src/scim/patch.c src/scim/resource.c src/scim/error.c \

@@ -5,6 +5,7 @@
 
 #include "db/token_store.h"
 #include "http/request.h"
+#include "util/bounds.h"
 #include "util/errors.h"
 
 /*
@@ -17,9 +18,6 @@
 struct app;
 struct auth_cache;
 
-/* Entries an auth cache holds at most; the entry that expires first is
- * replaced when it is full. (Belongs in util/bounds.h.) */
-#define HTTP_AUTH_CACHE_MAX 1024
 
 /*
  * Split an Authorization header value. The scheme "Bearer" is matched

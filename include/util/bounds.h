@@ -35,10 +35,18 @@
 #define SCIM_BULK_OPS_MAX	1000	/* advertised maxOperations */
 #define SCIM_BULK_PAYLOAD_MAX	(4 * 1024 * 1024) /* maxPayloadSize */
 #define SCIM_ATTRS_PARAM_MAX	64	/* names in attributes= */
+#define SCIM_BULK_ID_MAX	256	/* a bulkId, bytes */
 
 /* tokens */
 #define TOKEN_NAME_MAX		64
 #define TOKEN_TEXT_MAX		128
+#define TOKEN_EXPIRES_MAX	(100ULL * 366 * 24 * 3600) /* seconds */
+#define HTTP_AUTH_CACHE_MAX	1024	/* verified tokens cached */
+
+/* configuration and key material files */
+#define CONFIG_FILE_MAX		(1024 * 1024)	/* whole config file, bytes */
+#define CONFIG_LINE_MAX		4096		/* one line without newline */
+#define TLS_PEM_MAX		(256 * 1024)	/* certificate or key file */
 
 /* logs */
 #define LOG_LINE_MAX		2048

@@ -21,7 +21,6 @@
 #include "util/strutil.h"
 
 /* --expires: at most 100 years */
-#define TOKEN_CMD_EXPIRES_MAX	3155760000ULL
 
 static const struct {
 	const char *name;
@@ -164,10 +163,10 @@ token_create(const struct config *cfg, int argc, char **argv)
 			}
 			break;
 		case 'e':
-			if (parse_u64(optarg, 1, TOKEN_CMD_EXPIRES_MAX,
+			if (parse_u64(optarg, 1, TOKEN_EXPIRES_MAX,
 			    &expires) != 0) {
 				ret = token_usage("create: --expires wants "
-				    "seconds in 1..%llu", TOKEN_CMD_EXPIRES_MAX);
+				    "seconds in 1..%llu", TOKEN_EXPIRES_MAX);
 				goto out;
 			}
 			break;

@@ -16,12 +16,6 @@
 #include "util/bounds.h"
 #include "util/strutil.h"
 
-/*
- * These two belong in util/bounds.h; kept here until the lead moves them
- * (bounds.h is not ours to edit).
- */
-#define CONFIG_FILE_MAX		(1024 * 1024)	/* whole config file, bytes */
-#define CONFIG_LINE_MAX		4096		/* one line without newline */
 #define CONFIG_ENV_PREFIX	"VAULTBRIDGE_"
 #define CONFIG_NAME_MAX		64
 #define CONFIG_BASE_URL_MAX	511		/* struct app base_url - NUL */

@@ -7,6 +7,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -14,17 +15,71 @@
 #include "util/buf.h"
 #include "util/errors.h"
 
+/*
+ * Prepared statements of one connection (stmt_cache.c). Limits: entries,
+ * bytes of statement text kept per connection, the longest statement
+ * that is cached (longer ones run unnamed). Each entry also holds a
+ * plan in the server process, hence a small count. (These belong in
+ * util/bounds.h, which this module may not change.)
+ */
+#define DB_STMT_CACHE_SIZE	64
+#define DB_STMT_CACHE_BYTES	(256 * 1024)
+#define DB_STMT_SQL_MAX		(16 * 1024)
+#define DB_STMT_DROP_MAX	(DB_STMT_CACHE_SIZE + 1)
+#define DB_STMT_NAME_MAX	16
+
+struct db_stmt_entry {
+	char *sql;		/* NULL: free slot */
+	size_t len;
+	uint64_t hash;
+	uint64_t used;		/* LRU clock */
+	unsigned id;		/* server name "vb_<id>" */
+};
+
+struct db_stmt_cache {
+	struct db_stmt_entry e[DB_STMT_CACHE_SIZE];
+	uint64_t tick;
+	size_t bytes;			/* statement text held */
+	unsigned next_id;		/* last name given out */
+	unsigned drop[DB_STMT_DROP_MAX];	/* names to DEALLOCATE */
+	size_t ndrop;
+};
+
+/* FNV-1a of sql; *lenp gets strlen(sql). */
+uint64_t db_stmt_hash(const char *sql, size_t *lenp);
+/* The server-side name of statement id. */
+void db_stmt_name(unsigned id, char *out, size_t outsz);
+/* Forget everything (the connection is gone, and its statements). */
+void db_stmt_cache_clear(struct db_stmt_cache *sc);
+/* 1 and *id if sql is prepared on this connection (marks it used). */
+int db_stmt_cache_find(struct db_stmt_cache *sc, const char *sql,
+    size_t len, uint64_t hash, unsigned *id);
+/* Remember that sql is prepared as id, evicting the least recently used
+ * entries into the drop list as needed. ERR_ALLOC, ERR_INVALID (too
+ * long), ERR_INTERNAL (drop list full): the caller then drops id. */
+int db_stmt_cache_add(struct db_stmt_cache *sc, const char *sql,
+    size_t len, uint64_t hash, unsigned id) WUR;
+/* Queue id for DEALLOCATE; ERR_INTERNAL when the list is full. */
+int db_stmt_cache_drop(struct db_stmt_cache *sc, unsigned id) WUR;
+/* The first n names of the drop list were deallocated. */
+void db_stmt_cache_dropped(struct db_stmt_cache *sc, size_t n);
+
 struct db_conn {
 	PGconn *pg;		/* NULL until connected */
 	int broken;		/* close on release, reconnect on acquire */
 	int in_use;
+	int begin_pending;	/* db_begin() called, BEGIN not yet sent */
 	char sqlstate[6];	/* of the last failed statement, or "" */
+	struct db_stmt_cache stmts;
 };
 
 /*
  * Run sql with n text parameters (vals[i] NULL = SQL NULL); lens/fmts
  * may be NULL (all text) or give binary parameters as for PQexecParams.
- * On success *resp holds a result of status COMMAND_OK or TUPLES_OK,
+ * The statement is prepared once per connection (named, kept in
+ * c->stmts) and executed by name afterwards; a BEGIN deferred by
+ * db_begin() goes out with it, on the same round trip. sql must be
+ * built from fixed text only: every value is a parameter. On success *resp holds a result of status COMMAND_OK or TUPLES_OK,
  * which the caller PQclear()s. Errors: ERR_CONFLICT (unique violation),
  * ERR_DB_UNAVAILABLE (connection lost, timeout, serialization failure,
  * server shutting down, out of resources: the connection is marked

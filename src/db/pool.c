@@ -89,6 +89,9 @@ conn_close(struct db_conn *c)
 		PQfinish(c->pg);
 	c->pg = NULL;
 	c->broken = 0;
+	c->begin_pending = 0;
+	/* the server forgot the prepared statements with the session */
+	db_stmt_cache_clear(&c->stmts);
 }
 
 void
@@ -252,6 +255,7 @@ db_release(struct db_pool *p, struct db_conn *c)
 
 	if (c == NULL)
 		return;
+	c->begin_pending = 0;
 	if (c->pg != NULL && !c->broken &&
 	    PQstatus(c->pg) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->pg);
@@ -340,6 +344,167 @@ exec_result(struct db_conn *c, PGresult *res, PGresult **resp)
 	return r;
 }
 
+/*
+ * The result of the next query of a pipeline: its first result; any
+ * further ones up to the NULL that ends the query are dropped. NULL when
+ * the connection failed.
+ */
+static PGresult *
+pipe_next(PGconn *pg)
+{
+	PGresult *res, *first = NULL;
+
+	while ((res = PQgetResult(pg)) != NULL) {
+		if (first == NULL)
+			first = res;
+		else
+			PQclear(res);
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	return first;
+}
+
+/* Keep the first failure of a pipeline, drop the other results. */
+static void
+pipe_keep_error(PGresult **err, PGresult *res)
+{
+	ExecStatusType st;
+
+	if (res == NULL)
+		return;
+	st = PQresultStatus(res);
+	if (*err == NULL && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_PIPELINE_ABORTED)
+		*err = res;
+	else
+		PQclear(res);
+}
+
+/*
+ * One round trip in libpq's pipeline mode: DEALLOCATE of the statements
+ * the cache evicted, the BEGIN that db_begin() deferred, the Parse of a
+ * statement new to this connection, its Bind/Execute, and one Sync. The
+ * server runs them in order and skips the rest after a failure, whose
+ * error is the one reported (as exec_result does).
+ */
+static int
+conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **resp)
+{
+	struct db_stmt_cache *sc = &c->stmts;
+	PGconn *pg = c->pg;
+	PGresult *res = NULL, *err = NULL, *main = NULL;
+	char name[DB_STMT_NAME_MAX], dsql[32 + DB_STMT_NAME_MAX];
+	size_t len, i, ndrop = 0, dropped = 0;
+	uint64_t hash;
+	unsigned id = 0;
+	int named = 0, prepare = 0, begin, ok = 1, r, fatal = 0;
+
+	hash = db_stmt_hash(sql, &len);
+	if (len <= DB_STMT_SQL_MAX) {
+		named = 1;
+		if (!db_stmt_cache_find(sc, sql, len, hash, &id)) {
+			prepare = 1;
+			id = ++sc->next_id;
+		}
+		db_stmt_name(id, name, sizeof(name));
+	}
+	/* in a failed transaction every statement fails: send none */
+	if (PQtransactionStatus(pg) != PQTRANS_INERROR)
+		ndrop = sc->ndrop;
+	begin = c->begin_pending;
+	c->begin_pending = 0;
+
+	if (PQenterPipelineMode(pg) != 1) {
+		c->broken = 1;
+		return exec_result(c, NULL, resp);
+	}
+	for (i = 0; i < ndrop && ok; i++) {
+		db_stmt_name(sc->drop[i], name, sizeof(name));
+		snprintf(dsql, sizeof(dsql), "DEALLOCATE %s", name);
+		ok = PQsendQueryParams(pg, dsql, 0, NULL, NULL, NULL, NULL, 0);
+	}
+	if (named)
+		db_stmt_name(id, name, sizeof(name));
+	if (ok && begin)
+		ok = PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL,
+		    0);
+	if (ok && prepare)
+		ok = PQsendPrepare(pg, name, sql, n, NULL);
+	if (ok && named)
+		ok = PQsendQueryPrepared(pg, name, n, vals, lens, fmts, 0);
+	else if (ok)
+		ok = PQsendQueryParams(pg, sql, n, NULL, vals, lens, fmts, 0);
+	if (ok)
+		ok = PQpipelineSync(pg);
+	if (!ok) {
+		/* nothing or part went out: the session is in doubt */
+		c->broken = 1;
+		(void)PQexitPipelineMode(pg);
+		return exec_result(c, NULL, resp);
+	}
+
+	for (i = 0; i < ndrop; i++) {
+		res = pipe_next(pg);
+		if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+			dropped++;
+		else if (err == NULL)
+			fatal = 1;	/* a DEALLOCATE failed: unexpected */
+		pipe_keep_error(&err, res);
+	}
+	if (begin)
+		pipe_keep_error(&err, pipe_next(pg));
+	if (prepare) {
+		res = pipe_next(pg);
+		if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK &&
+		    db_stmt_cache_add(sc, sql, len, hash, id) != 0 &&
+		    db_stmt_cache_drop(sc, id) != 0)
+			fatal = 1;
+		pipe_keep_error(&err, res);
+	}
+	main = pipe_next(pg);
+	res = pipe_next(pg);
+	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		c->broken = 1;
+	PQclear(res);
+	if (PQexitPipelineMode(pg) != 1)
+		c->broken = 1;
+	db_stmt_cache_dropped(sc, dropped);
+
+	if (err != NULL) {
+		PQclear(main);
+		main = err;
+	} else if (main != NULL && named && !prepare &&
+	    PQresultStatus(main) == PGRES_FATAL_ERROR) {
+		/*
+		 * A prepared statement that cannot run any more (its result
+		 * type changed under it, 0A000, or it is gone, 26000): start
+		 * this session afresh rather than fail it again and again.
+		 */
+		res = main;
+		if (PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL &&
+		    (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+		    "0A000") == 0 || strcmp(PQresultErrorField(res,
+		    PG_DIAG_SQLSTATE), "26000") == 0))
+			fatal = 1;
+	}
+	r = exec_result(c, main, resp);
+	if (fatal) {
+		c->broken = 1;
+		if (r == 0) {
+			PQclear(*resp);
+			*resp = NULL;
+		}
+		r = ERR_DB_UNAVAILABLE;
+	} else if (r == 0 && c->broken) {
+		PQclear(*resp);
+		*resp = NULL;
+		r = ERR_DB_UNAVAILABLE;
+	}
+	return r;
+}
+
 int
 db_exec_full(struct db_conn *c, const char *sql, int n,
     const char *const *vals, const int *lens, const int *fmts,
@@ -351,8 +516,21 @@ db_exec_full(struct db_conn *c, const char *sql, int n,
 		c->broken = 1;
 		return ERR_DB_UNAVAILABLE;
 	}
-	return exec_result(c, PQexecParams(c->pg, sql, n, NULL, vals, lens,
-	    fmts, 0), resp);
+	return conn_run(c, sql, n, vals, lens, fmts, resp);
+}
+
+/* A transaction control statement or a script: simple protocol, never
+ * prepared. */
+static int
+conn_simple(struct db_conn *c, const char *sql, PGresult **resp)
+{
+	*resp = NULL;
+	c->sqlstate[0] = '\0';
+	if (c->pg == NULL || c->broken) {
+		c->broken = 1;
+		return ERR_DB_UNAVAILABLE;
+	}
+	return exec_result(c, PQexec(c->pg, sql), resp);
 }
 
 int
@@ -361,12 +539,15 @@ db_exec_script(struct db_conn *c, const char *sql)
 	PGresult *res = NULL;
 	int r;
 
-	c->sqlstate[0] = '\0';
-	if (c->pg == NULL || c->broken) {
-		c->broken = 1;
-		return ERR_DB_UNAVAILABLE;
+	/* a script cannot share the deferred BEGIN's round trip */
+	if (c->begin_pending) {
+		c->begin_pending = 0;
+		if ((r = conn_simple(c, "BEGIN", &res)) != 0)
+			return r;
+		PQclear(res);
+		res = NULL;
 	}
-	r = exec_result(c, PQexec(c->pg, sql), &res);
+	r = conn_simple(c, sql, &res);
 	PQclear(res);
 	return r;
 }
@@ -428,10 +609,29 @@ db_id_ok(const char *s)
 	return s[SCIM_ID_LEN] == '\0';
 }
 
+/*
+ * BEGIN is not sent here: the next statement carries it on its own
+ * round trip (conn_run). A transaction in which no statement ran needs
+ * no COMMIT or ROLLBACK either.
+ */
 int
 db_begin(struct db_conn *c)
 {
-	return db_exec_cmd(c, "BEGIN", 0, NULL);
+	PGTransactionStatusType ts;
+
+	c->sqlstate[0] = '\0';
+	if (c->pg == NULL || c->broken) {
+		c->broken = 1;
+		return ERR_DB_UNAVAILABLE;
+	}
+	ts = PQtransactionStatus(c->pg);
+	if (c->begin_pending || ts != PQTRANS_IDLE) {
+		/* as the server would: a warning, the transaction goes on */
+		log_warn_f("there is already a transaction in progress");
+		return 0;
+	}
+	c->begin_pending = 1;
+	return 0;
 }
 
 int
@@ -440,7 +640,11 @@ db_commit(struct db_conn *c)
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = db_exec(c, "COMMIT", 0, NULL, &res)) != 0)
+	if (c->begin_pending) {
+		c->begin_pending = 0;
+		return c->pg == NULL || c->broken ? ERR_DB_UNAVAILABLE : 0;
+	}
+	if ((r = conn_simple(c, "COMMIT", &res)) != 0)
 		return r;
 	/* COMMIT of a failed transaction "succeeds" as a rollback */
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -455,14 +659,19 @@ void
 db_rollback(struct db_conn *c)
 {
 	PGTransactionStatusType ts;
+	PGresult *res = NULL;
 
-	if (c == NULL || c->pg == NULL || c->broken)
+	if (c == NULL)
+		return;
+	c->begin_pending = 0;
+	if (c->pg == NULL || c->broken)
 		return;
 	ts = PQtransactionStatus(c->pg);
 	if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
 		return;
-	if (db_exec_cmd(c, "ROLLBACK", 0, NULL) != 0)
+	if (conn_simple(c, "ROLLBACK", &res) != 0)
 		c->broken = 1;
+	PQclear(res);
 }
 
 int

@@ -7,11 +7,11 @@
 #include <libpq-fe.h>
 
 #include "db_int.h"
+#include "util/bounds.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
 /* Longest lifetime a token may be given: 100 years. */
-#define TOKEN_EXPIRES_MAX	(100ULL * 366 * 24 * 3600)
 
 #define TS_FMT	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 

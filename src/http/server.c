@@ -34,9 +34,6 @@
  * runs). srv_completed() logs it and frees the per-request state.
  */
 
-/* Largest PEM file accepted for the certificate chain or the key.
- * (Belongs in util/bounds.h.) */
-#define SRV_TLS_PEM_MAX (256 * 1024)
 #define SRV_REALM "Bearer realm=\"vaultbridge\""
 #define SRV_DRAIN_POLL_NS (10 * 1000 * 1000)
 
@@ -756,13 +753,13 @@ srv_tls_load(const struct config *cfg, char **cert, size_t *certlen, char **key,
 		return ERR_CONFIG;
 	}
 	if ((r = file_read_small(
-		 cfg->http_tls_cert, SRV_TLS_PEM_MAX, cert, certlen)) != 0) {
+		 cfg->http_tls_cert, TLS_PEM_MAX, cert, certlen)) != 0) {
 		log_error("cannot read http.tls_cert path=%s err=\"%s\"",
 		    cfg->http_tls_cert, err_str(r));
 		return r == ERR_TOO_LARGE ? ERR_CONFIG : ERR_IO;
 	}
 	if ((r = file_read_small(
-		 cfg->http_tls_key, SRV_TLS_PEM_MAX, key, keylen)) != 0) {
+		 cfg->http_tls_key, TLS_PEM_MAX, key, keylen)) != 0) {
 		log_error("cannot read http.tls_key path=%s err=\"%s\"",
 		    cfg->http_tls_key, err_str(r));
 		srv_pem_free(*cert, *certlen);

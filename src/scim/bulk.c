@@ -20,7 +20,6 @@
 
 #define BULK_PREFIX	"bulkId:"
 #define BULK_PREFIX_LEN	7
-#define BULK_ID_MAX	256
 
 struct bulk_op {
 	enum http_method method;
@@ -29,7 +28,7 @@ struct bulk_op {
 	const char *version;		/* If-Match, or NULL */
 	const json_t *data;		/* borrowed */
 	enum scim_rtype rt;
-	char id[BULK_ID_MAX + 1];	/* resource id or unresolved ref */
+	char id[SCIM_BULK_ID_MAX + 1];	/* resource id or unresolved ref */
 	int has_id;
 };
 
@@ -126,7 +125,7 @@ bulk_path(const char *path, struct bulk_op *op, struct api_error *e)
 	if (rest[0] == '\0')
 		return 0;
 	if (rest[0] != '/' || rest[1] == '\0' || strchr(rest + 1, '/') !=
-	    NULL || strlen(rest + 1) > BULK_ID_MAX)
+	    NULL || strlen(rest + 1) > SCIM_BULK_ID_MAX)
 		return api_error_set(e, 400, SCIM_ET_INVALID_PATH,
 		    "bulk path is not a resource path");
 	snprintf(op->id, sizeof(op->id), "%s", rest + 1);
@@ -154,7 +153,7 @@ bulk_op_parse(const json_t *o, struct bulk_op *op, struct api_error *e)
 		    "path is required");
 	if ((v = json_object_get(o, "bulkId")) != NULL) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
-		    json_string_length(v) > BULK_ID_MAX)
+		    json_string_length(v) > SCIM_BULK_ID_MAX)
 			return api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
 			    "bulkId must be a non-empty string");
 		op->bulk_id = json_string_value(v);
