@@ -25,7 +25,7 @@ DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \
 	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c
 HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c
 SCIM_SRCS = src/scim/schema.c src/scim/discovery.c src/scim/filter.c \
-	src/scim/patch.c src/scim/resource.c src/scim/error.c \
+	src/scim/patch.c src/scim/resource.c src/scim/value.c src/scim/error.c \
 	src/scim/handlers.c src/scim/bulk.c
 APP_SRCS = src/app/routes.c src/app/health.c src/app/serve.c
 CLI_SRCS = src/cli/main.c src/cli/token_cmd.c
@@ -38,7 +38,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # unit tests: tests/unit/test_<mod>.c, one binary each
 UNIT_TESTS = test_util test_config test_crypto test_schema test_filter \
-	test_patch test_resource test_http
+	test_patch test_resource test_value test_http
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # integration tests: tests/integration/it_<area>.c, share itest.c
 IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \

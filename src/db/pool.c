@@ -344,41 +344,85 @@ exec_result(struct db_conn *c, PGresult *res, PGresult **resp)
 	return r;
 }
 
+/* Reading the results of a pipeline, which ends with its Sync. */
+struct pipe {
+	PGconn *pg;
+	int synced;	/* the Sync's result was read */
+};
+
 /*
- * The result of the next query of a pipeline: its first result; any
+ * The result of the next query of the pipeline: its first result; any
  * further ones up to the NULL that ends the query are dropped. NULL when
- * the connection failed.
+ * the connection failed or the Sync came early.
  */
 static PGresult *
-pipe_next(PGconn *pg)
+pipe_next(struct pipe *p)
 {
 	PGresult *res, *first = NULL;
 
-	while ((res = PQgetResult(pg)) != NULL) {
+	if (p->synced)
+		return NULL;
+	while ((res = PQgetResult(p->pg)) != NULL) {
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			/* not followed by a NULL */
+			p->synced = 1;
+			PQclear(res);
+			break;
+		}
 		if (first == NULL)
 			first = res;
 		else
 			PQclear(res);
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
-			break;
 	}
 	return first;
 }
 
-/* Keep the first failure of a pipeline, drop the other results. */
-static void
-pipe_keep_error(PGresult **err, PGresult *res)
+static int
+res_ok(const PGresult *res)
 {
 	ExecStatusType st;
 
+	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Keep the first failure of a pipeline (the one to report), drop the
+ * other results. */
+static void
+pipe_keep_error(PGresult **err, PGresult *res)
+{
 	if (res == NULL)
 		return;
-	st = PQresultStatus(res);
-	if (*err == NULL && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_PIPELINE_ABORTED)
+	if (*err == NULL && !res_ok(res) &&
+	    PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
 		*err = res;
 	else
 		PQclear(res);
+}
+
+/* The session cannot be trusted any more: close it on release. */
+static int
+conn_lost(struct db_conn *c, const char *what)
+{
+	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
+
+	c->broken = 1;
+	log_clean(PQerrorMessage(c->pg), msg, sizeof(msg));
+	log_warn("database %s failed: %s", what, msg);
+	return ERR_DB_UNAVAILABLE;
+}
+
+/* A prepared statement that cannot run any more: its result type changed
+ * under it (0A000, after a migration) or it is gone (26000). */
+static int
+stmt_stale(const PGresult *res)
+{
+	const char *s;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_FATAL_ERROR ||
+	    (s = PQresultErrorField(res, PG_DIAG_SQLSTATE)) == NULL)
+		return 0;
+	return strcmp(s, "0A000") == 0 || strcmp(s, "26000") == 0;
 }
 
 /*
@@ -386,14 +430,15 @@ pipe_keep_error(PGresult **err, PGresult *res)
  * the cache evicted, the BEGIN that db_begin() deferred, the Parse of a
  * statement new to this connection, its Bind/Execute, and one Sync. The
  * server runs them in order and skips the rest after a failure, whose
- * error is the one reported (as exec_result does).
+ * error is the one reported (through exec_result). Statements longer
+ * than DB_STMT_SQL_MAX run unnamed, as PQexecParams would.
  */
 static int
 conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
     const int *lens, const int *fmts, PGresult **resp)
 {
 	struct db_stmt_cache *sc = &c->stmts;
-	PGconn *pg = c->pg;
+	struct pipe p;
 	PGresult *res = NULL, *err = NULL, *main = NULL;
 	char name[DB_STMT_NAME_MAX], dsql[32 + DB_STMT_NAME_MAX];
 	size_t len, i, ndrop = 0, dropped = 0;
@@ -401,6 +446,8 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 	unsigned id = 0;
 	int named = 0, prepare = 0, begin, ok = 1, r, fatal = 0;
 
+	p.pg = c->pg;
+	p.synced = 0;
 	hash = db_stmt_hash(sql, &len);
 	if (len <= DB_STMT_SQL_MAX) {
 		named = 1;
@@ -408,98 +455,79 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 			prepare = 1;
 			id = ++sc->next_id;
 		}
-		db_stmt_name(id, name, sizeof(name));
 	}
 	/* in a failed transaction every statement fails: send none */
-	if (PQtransactionStatus(pg) != PQTRANS_INERROR)
+	if (PQtransactionStatus(c->pg) != PQTRANS_INERROR)
 		ndrop = sc->ndrop;
 	begin = c->begin_pending;
 	c->begin_pending = 0;
 
-	if (PQenterPipelineMode(pg) != 1) {
-		c->broken = 1;
-		return exec_result(c, NULL, resp);
-	}
+	if (PQenterPipelineMode(c->pg) != 1)
+		return conn_lost(c, "pipeline");
 	for (i = 0; i < ndrop && ok; i++) {
 		db_stmt_name(sc->drop[i], name, sizeof(name));
 		snprintf(dsql, sizeof(dsql), "DEALLOCATE %s", name);
-		ok = PQsendQueryParams(pg, dsql, 0, NULL, NULL, NULL, NULL, 0);
+		ok = PQsendQueryParams(c->pg, dsql, 0, NULL, NULL, NULL, NULL,
+		    0);
 	}
+	if (ok && begin)
+		ok = PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL,
+		    NULL, 0);
 	if (named)
 		db_stmt_name(id, name, sizeof(name));
-	if (ok && begin)
-		ok = PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL,
-		    0);
 	if (ok && prepare)
-		ok = PQsendPrepare(pg, name, sql, n, NULL);
+		ok = PQsendPrepare(c->pg, name, sql, n, NULL);
 	if (ok && named)
-		ok = PQsendQueryPrepared(pg, name, n, vals, lens, fmts, 0);
+		ok = PQsendQueryPrepared(c->pg, name, n, vals, lens, fmts, 0);
 	else if (ok)
-		ok = PQsendQueryParams(pg, sql, n, NULL, vals, lens, fmts, 0);
+		ok = PQsendQueryParams(c->pg, sql, n, NULL, vals, lens, fmts,
+		    0);
 	if (ok)
-		ok = PQpipelineSync(pg);
+		ok = PQpipelineSync(c->pg);
 	if (!ok) {
-		/* nothing or part went out: the session is in doubt */
-		c->broken = 1;
-		(void)PQexitPipelineMode(pg);
-		return exec_result(c, NULL, resp);
+		/* part of it may have gone out: the session is in doubt */
+		r = conn_lost(c, "send");
+		(void)PQexitPipelineMode(c->pg);
+		return r;
 	}
 
 	for (i = 0; i < ndrop; i++) {
-		res = pipe_next(pg);
-		if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+		res = pipe_next(&p);
+		if (res_ok(res))
 			dropped++;
-		else if (err == NULL)
+		else
 			fatal = 1;	/* a DEALLOCATE failed: unexpected */
 		pipe_keep_error(&err, res);
 	}
 	if (begin)
-		pipe_keep_error(&err, pipe_next(pg));
+		pipe_keep_error(&err, pipe_next(&p));
 	if (prepare) {
-		res = pipe_next(pg);
-		if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK &&
-		    db_stmt_cache_add(sc, sql, len, hash, id) != 0 &&
-		    db_stmt_cache_drop(sc, id) != 0)
+		res = pipe_next(&p);
+		/* prepared on the server, whatever happens next: remember
+		 * it, or at least deallocate it later */
+		if (res_ok(res) && db_stmt_cache_add(sc, sql, len, hash,
+		    id) != 0 && db_stmt_cache_drop(sc, id) != 0)
 			fatal = 1;
 		pipe_keep_error(&err, res);
 	}
-	main = pipe_next(pg);
-	res = pipe_next(pg);
-	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
-		c->broken = 1;
-	PQclear(res);
-	if (PQexitPipelineMode(pg) != 1)
+	main = pipe_next(&p);
+	if (!p.synced)
+		(void)pipe_next(&p);
+	if (!p.synced || PQexitPipelineMode(c->pg) != 1)
 		c->broken = 1;
 	db_stmt_cache_dropped(sc, dropped);
-
 	if (err != NULL) {
 		PQclear(main);
 		main = err;
-	} else if (main != NULL && named && !prepare &&
-	    PQresultStatus(main) == PGRES_FATAL_ERROR) {
-		/*
-		 * A prepared statement that cannot run any more (its result
-		 * type changed under it, 0A000, or it is gone, 26000): start
-		 * this session afresh rather than fail it again and again.
-		 */
-		res = main;
-		if (PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL &&
-		    (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
-		    "0A000") == 0 || strcmp(PQresultErrorField(res,
-		    PG_DIAG_SQLSTATE), "26000") == 0))
-			fatal = 1;
-	}
+	} else if (named && !prepare && stmt_stale(main))
+		fatal = 1;	/* start afresh rather than fail again */
 	r = exec_result(c, main, resp);
-	if (fatal) {
+	if (fatal || c->broken) {
 		c->broken = 1;
 		if (r == 0) {
 			PQclear(*resp);
 			*resp = NULL;
 		}
-		r = ERR_DB_UNAVAILABLE;
-	} else if (r == 0 && c->broken) {
-		PQclear(*resp);
-		*resp = NULL;
 		r = ERR_DB_UNAVAILABLE;
 	}
 	return r;
@@ -625,9 +653,11 @@ db_begin(struct db_conn *c)
 		return ERR_DB_UNAVAILABLE;
 	}
 	ts = PQtransactionStatus(c->pg);
+	if (ts == PQTRANS_INERROR)
+		return ERR_INTERNAL;
 	if (c->begin_pending || ts != PQTRANS_IDLE) {
-		/* as the server would: a warning, the transaction goes on */
-		log_warn_f("there is already a transaction in progress");
+		/* as the server does: a warning, the transaction goes on */
+		log_debug_f("there is already a transaction in progress");
 		return 0;
 	}
 	c->begin_pending = 1;

@@ -3,12 +3,14 @@
  * over the stored jsonb documents and the membership table.
  *
  * Safety: the statement text is built only from the fixed fragments in
- * this file and $n placeholders. Every value of the filter and every JSON
- * key (attribute names and schema URNs, although they come from the
- * static schema tables) is a parameter. PostgreSQL plans an unnamed
- * PQexecParams statement with its parameter values, so `lower(r.doc->>$1)`
- * with $1 = 'userName' still matches the expression index
- * lower(doc->>'userName').
+ * this file, $n placeholders, and JSON keys written as string literals by
+ * qb_key(). Every value of the filter, the paging figures included, is a
+ * parameter. The keys are attribute names and schema URNs of the static
+ * tables in scim/schema.h, never client text: they are in the text so
+ * that `lower(r.doc->>'userName')` matches the expression index
+ * lower(doc->>'userName') also in the generic plan PostgreSQL keeps for
+ * the prepared statement (db_exec prepares each statement text once per
+ * connection), where a key passed as $n could not match it.
  *
  * Semantics (RFC 7644 §3.4.2.2):
  *  - caseExact false: lower() on both sides; co/sw/ew use LIKE with the
@@ -149,6 +151,43 @@ qb_param_own(struct qb *q, char *v)
 }
 
 /*
+ * A JSON key (attribute name or schema URN) as a SQL string literal in
+ * out: 'userName'. Only names of the static schema tables
+ * (scim/schema.h) come here; the filter parser resolves the client's
+ * spelling to those entries, so no client text is ever quoted. The
+ * check (^[A-Za-z0-9$._:-]+$, what schema names and URNs use) is the
+ * guard against a wrong caller: nothing it lets through can end the
+ * literal or escape from it (no quote, no backslash). A name that fails
+ * it fails the statement with ERR_INTERNAL, a broken invariant.
+ */
+static void
+qb_key(struct qb *q, const char *name, char *out, size_t outsz)
+{
+	size_t i, n;
+	char ch;
+
+	n = strlen(name);
+	for (i = 0; i < n; i++) {
+		ch = name[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '$' || ch == '.' ||
+		    ch == '_' || ch == ':' || ch == '-'))
+			break;
+	}
+	if (n == 0 || i < n || n + 3 > outsz) {
+		log_error_f("not a schema name, not put in SQL text");
+		out[0] = '\0';
+		if (q->err == 0)
+			q->err = ERR_INTERNAL;
+		return;
+	}
+	out[0] = '\'';
+	memcpy(out + 1, name, n);
+	out[n + 1] = '\'';
+	out[n + 2] = '\0';
+}
+
+/*
  * Format a piece of SQL into out; a piece that does not fit fails the
  * whole statement (q->err) rather than produce a cut one.
  */
@@ -259,25 +298,23 @@ is_membership(const struct qb *q, const struct scim_attr_path *p)
 
 /*
  * The attribute's place at the root: *obj gets the object holding it
- * (r.doc, or r.doc->$urn for an extension) and *k the parameter number
- * of its name, so that obj->$k is its jsonb and obj->>$k its text, the
+ * (r.doc, or r.doc->'urn' for an extension) and key its name as a
+ * literal, so that obj->key is its jsonb and obj->>key its text, the
  * spelling of the expression indexes.
  */
 static int
 root_place(struct qb *q, const struct scim_attr_path *p, char *obj,
-    size_t objsz, int *k)
+    size_t objsz, char *key, size_t keysz)
 {
-	int u;
+	char urn[SCIM_ATTR_NAME_MAX + 3];
 
-	if ((*k = qb_param(q, p->attr->name)) == 0)
-		return ERR_ALLOC;
+	qb_key(q, p->attr->name, key, keysz);
 	if (p->schema->is_extension) {
-		if ((u = qb_param(q, p->schema->id)) == 0)
-			return ERR_ALLOC;
-		xfmt(q, obj, objsz, "r.doc->$%d::text", u);
+		qb_key(q, p->schema->id, urn, sizeof(urn));
+		xfmt(q, obj, objsz, "r.doc->%s", urn);
 	} else
 		xfmt(q, obj, objsz, "r.doc");
-	return 0;
+	return q->err;
 }
 
 /* jsonb of the attribute's value at the root. */
@@ -285,12 +322,12 @@ static int
 root_attr_json(struct qb *q, const struct scim_attr_path *p, char *out,
     size_t outsz)
 {
-	char obj[EXPR_MAX];
-	int k, r;
+	char obj[EXPR_MAX], key[SCIM_ATTR_NAME_MAX + 3];
+	int r;
 
-	if ((r = root_place(q, p, obj, sizeof(obj), &k)) != 0)
+	if ((r = root_place(q, p, obj, sizeof(obj), key, sizeof(key))) != 0)
 		return r;
-	xfmt(q, out, outsz, "%s->$%d::text", obj, k);
+	xfmt(q, out, outsz, "%s->%s", obj, key);
 	return 0;
 }
 
@@ -299,16 +336,15 @@ static int
 json_sub(struct qb *q, const char *obj, const struct scim_attr *sub,
     struct operand *o)
 {
-	int k;
+	char key[SCIM_ATTR_NAME_MAX + 3];
 
-	if ((k = qb_param(q, sub->name)) == 0)
-		return ERR_ALLOC;
+	qb_key(q, sub->name, key, sizeof(key));
 	o->kind = OPD_JSON;
 	o->type = sub->type;
 	o->case_exact = sub->case_exact;
-	xfmt(q, o->jexpr, sizeof(o->jexpr), "(%s)->$%d::text", obj, k);
-	xfmt(q, o->texpr, sizeof(o->texpr), "(%s)->>$%d::text", obj, k);
-	return 0;
+	xfmt(q, o->jexpr, sizeof(o->jexpr), "(%s)->%s", obj, key);
+	xfmt(q, o->texpr, sizeof(o->texpr), "(%s)->>%s", obj, key);
+	return q->err;
 }
 
 /* Operand of a membership row alias m for sub-attribute sub. */
@@ -317,7 +353,6 @@ member_operand(struct qb *q, const char *m, const struct scim_attr_path *p,
     struct operand *o)
 {
 	const char *sub = p->sub != NULL ? p->sub->name : "value";
-	int k;
 
 	o->type = SCIM_T_STRING;
 	o->case_exact = p->sub != NULL ? p->sub->case_exact : 0;
@@ -330,11 +365,8 @@ member_operand(struct qb *q, const char *m, const struct scim_attr_path *p,
 		if (q->rt == SCIM_RT_GROUP)
 			xfmt(q, o->texpr, sizeof(o->texpr), "%s.member_type",
 			    m);
-		else {
-			if ((k = qb_param(q, "direct")) == 0)
-				return ERR_ALLOC;
-			xfmt(q, o->texpr, sizeof(o->texpr), "$%d::text", k);
-		}
+		else
+			xfmt(q, o->texpr, sizeof(o->texpr), "'direct'::text");
 	} else if (strcmp(sub, "display") == 0) {
 		o->kind = OPD_TEXT;
 		if (q->rt == SCIM_RT_GROUP)
@@ -360,8 +392,8 @@ static int
 make_operand(struct qb *q, const struct ctx *cx,
     const struct scim_attr_path *p, struct operand *o)
 {
-	char obj[EXPR_MAX];
-	int k, r;
+	char obj[EXPR_MAX], key[SCIM_ATTR_NAME_MAX + 3];
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	if (cx->kind == CTX_MEMBER)
@@ -406,12 +438,11 @@ make_operand(struct qb *q, const struct ctx *cx,
 				xfmt(q, o->texpr, sizeof(o->texpr),
 				    "('W/\"' || r.version || '\"')");
 			} else if (strcmp(p->sub->name, "resourceType") == 0) {
-				if ((k = qb_param(q, scim_schema_rtype(
-				    q->rt)->name)) == 0)
-					return ERR_ALLOC;
+				qb_key(q, scim_schema_rtype(q->rt)->name, key,
+				    sizeof(key));
 				o->kind = OPD_TEXT;
 				xfmt(q, o->texpr, sizeof(o->texpr),
-				    "$%d::text", k);
+				    "%s::text", key);
 			} else
 				return bad_filter(q,
 				    "attribute cannot be filtered", p);
@@ -426,13 +457,13 @@ make_operand(struct qb *q, const struct ctx *cx,
 			return r;
 		return json_sub(q, obj, p->sub, o);
 	}
-	if ((r = root_place(q, p, obj, sizeof(obj), &k)) != 0)
+	if ((r = root_place(q, p, obj, sizeof(obj), key, sizeof(key))) != 0)
 		return r;
 	o->kind = OPD_JSON;
 	o->type = p->attr->type;
 	o->case_exact = p->attr->case_exact;
-	xfmt(q, o->jexpr, sizeof(o->jexpr), "%s->$%d::text", obj, k);
-	xfmt(q, o->texpr, sizeof(o->texpr), "%s->>$%d::text", obj, k);
+	xfmt(q, o->jexpr, sizeof(o->jexpr), "%s->%s", obj, key);
+	xfmt(q, o->texpr, sizeof(o->texpr), "%s->>%s", obj, key);
 	return 0;
 }
 
@@ -1019,6 +1050,52 @@ query_err(struct db_conn *c, struct qb *q, int r)
 	return r;
 }
 
+/* totalResults alone: SELECT count(*) over the WHERE clause in q. */
+static int
+query_count(struct db_conn *c, struct qb *q, enum scim_rtype rt, int nwhere,
+    size_t where_len, uint64_t *total)
+{
+	PGresult *res = NULL;
+	struct buf stmt;
+	int r;
+
+	*total = 0;
+	buf_init(&stmt, QUERY_SQL_MAX);
+	buf_printf(&stmt, "SELECT count(*) FROM %s r WHERE ",
+	    db_scim_table(rt));
+	buf_append(&stmt, q->sql.data, where_len);
+	if (buf_failed(&stmt)) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = db_exec(c, buf_str(&stmt), nwhere, q->vals, &res)) != 0) {
+		r = query_err(c, q, r);
+		goto out;
+	}
+	if (PQntuples(res) != 1 ||
+	    parse_u64(PQgetvalue(res, 0, 0), 0, UINT64_MAX, total) != 0)
+		r = ERR_INTERNAL;
+out:
+	PQclear(res);
+	buf_free(&stmt);
+	return r;
+}
+
+/*
+ * One statement, one round trip: the page, with totalResults as an
+ * extra last column, an uncorrelated scalar subquery that PostgreSQL
+ * evaluates once (and not at all when the page is empty). The page is
+ * cut in a subquery first, so that the per-row members/groups
+ * subqueries of the select list run for the rows returned only, not
+ * for the rows OFFSET skips; the outer ORDER BY repeats the order,
+ * which a subquery's does not promise to keep.
+ *
+ *   SELECT <cols of r>, (SELECT count(*) FROM t r WHERE <w>)
+ *   FROM (SELECT r.id, r.doc, r.created, r.last_modified, r.version,
+ *         <key> AS vb_key FROM t r WHERE <w>
+ *         ORDER BY vb_key <dir> NULLS LAST, r.id OFFSET $o LIMIT $l) r
+ *   ORDER BY r.vb_key <dir> NULLS LAST, r.id
+ */
 int
 db_scim_query(struct db_conn *c, enum scim_rtype rt,
     const struct db_query *qu, struct db_page *out, struct api_error *e)
@@ -1028,10 +1105,10 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 	PGresult *res = NULL;
 	struct buf stmt;
 	char key[EXPR_MAX * 4], off[24], lim[16];
-	size_t where_len, i;
+	size_t where_len, i, nrows;
 	uint64_t total = 0, skip;
-	const char *dir;
-	int r, ko, kl, nwhere;
+	const char *dir, *table = db_scim_table(rt);
+	int r, ko, kl, nwhere, tcol;
 
 	memset(out, 0, sizeof(*out));
 	memset(&q, 0, sizeof(q));
@@ -1042,7 +1119,7 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 	memset(&root, 0, sizeof(root));
 	root.kind = CTX_ROOT;
 
-	/* WHERE clause, shared by the count and the page statement */
+	/* WHERE clause, shared by the count and the page */
 	if (qu->filter != NULL) {
 		if ((r = emit_node(&q, &root, qu->filter)) != 0)
 			goto out;
@@ -1058,30 +1135,17 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 	where_len = q.sql.len;
 	nwhere = q.n;
 
-	buf_printf(&stmt, "SELECT count(*) FROM %s r WHERE %s",
-	    db_scim_table(rt), buf_str(&q.sql));
-	if (buf_failed(&stmt)) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	if ((r = db_exec(c, buf_str(&stmt), nwhere, q.vals, &res)) != 0) {
-		r = query_err(c, &q, r);
-		goto out;
-	}
-	if (parse_u64(PQgetvalue(res, 0, 0), 0, UINT64_MAX, &total) != 0) {
-		r = ERR_INTERNAL;
-		goto out;
-	}
-	PQclear(res);
-	res = NULL;
-	out->total = total;
-	skip = qu->start_index > 1 ? qu->start_index - 1 : 0;
-	if (qu->count == 0 || skip >= total) {
+	if (qu->count == 0) {
+		if ((r = query_count(c, &q, rt, nwhere, where_len,
+		    &total)) != 0)
+			goto out;
+		out->total = total;
 		r = 0;
 		goto out;
 	}
 
 	/* the page */
+	skip = qu->start_index > 1 ? qu->start_index - 1 : 0;
 	if ((r = sort_key(&q, qu->sort, key, sizeof(key))) != 0)
 		goto out;
 	snprintf(off, sizeof(off), "%llu", (unsigned long long)skip);
@@ -1092,17 +1156,25 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 		goto out;
 	}
 	dir = qu->descending ? "DESC" : "ASC";
-	buf_reset(&stmt);
 	buf_puts(&stmt, "SELECT ");
 	db_scim_select_list(&stmt, rt, qu->flags);
-	buf_printf(&stmt, " FROM %s r WHERE ", db_scim_table(rt));
+	buf_printf(&stmt, ", (SELECT count(*) FROM %s r WHERE ", table);
+	buf_append(&stmt, q.sql.data, where_len);
+	buf_puts(&stmt, ") FROM (SELECT r.id, r.doc, r.created, "
+	    "r.last_modified, r.version");
+	if (key[0] != '\0')
+		buf_printf(&stmt, ", %s AS vb_key", key);
+	buf_printf(&stmt, " FROM %s r WHERE ", table);
 	buf_append(&stmt, q.sql.data, where_len);
 	if (key[0] != '\0')
-		buf_printf(&stmt, " ORDER BY %s %s NULLS LAST, r.id", key,
-		    dir);
+		buf_printf(&stmt, " ORDER BY vb_key %s NULLS LAST, r.id", dir);
 	else
 		buf_printf(&stmt, " ORDER BY r.created %s, r.id %s", dir, dir);
-	buf_printf(&stmt, " OFFSET $%d::bigint LIMIT $%d::bigint", ko, kl);
+	buf_printf(&stmt, " OFFSET $%d::bigint LIMIT $%d::bigint) r", ko, kl);
+	if (key[0] != '\0')
+		buf_printf(&stmt, " ORDER BY r.vb_key %s NULLS LAST, r.id", dir);
+	else
+		buf_printf(&stmt, " ORDER BY r.created %s, r.id %s", dir, dir);
 	if ((r = q.err) != 0)
 		goto out;
 	if (buf_failed(&stmt)) {
@@ -1113,14 +1185,27 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 		r = query_err(c, &q, r);
 		goto out;
 	}
-	if (PQntuples(res) > 0) {
-		out->rows = calloc((size_t)PQntuples(res), sizeof(*out->rows));
-		if (out->rows == NULL) {
+	nrows = (size_t)PQntuples(res);
+	tcol = PQnfields(res) - 1;
+	if (nrows > 0) {
+		if (tcol < 5 || parse_u64(PQgetvalue(res, 0, tcol), 0,
+		    UINT64_MAX, &total) != 0) {
+			r = ERR_INTERNAL;
+			goto out;
+		}
+		if ((out->rows = calloc(nrows, sizeof(*out->rows))) == NULL) {
 			r = ERR_ALLOC;
 			goto out;
 		}
+	} else if (skip > 0) {
+		/* past the end (or nothing matches): count separately */
+		if ((r = query_count(c, &q, rt, nwhere, where_len,
+		    &total)) != 0)
+			goto out;
 	}
-	for (i = 0; i < (size_t)PQntuples(res); i++) {
+	/* else nothing matches: the empty first page says total = 0 */
+	out->total = total;
+	for (i = 0; i < nrows; i++) {
 		if ((r = db_scim_read_row(res, (int)i, rt, qu->flags,
 		    &out->rows[i])) != 0)
 			goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scim/value.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 
@@ -449,107 +450,6 @@ int_literal(const char *t, long long *vp)
 	return 0;
 }
 
-/* ---- xsd:dateTime ---- */
-
-struct dt {
-	long long secs;			/* since 1970-01-01T00:00:00Z */
-	long nanos;
-};
-
-static int
-digits(const char *s, size_t n, size_t at, size_t cnt, int *vp)
-{
-	size_t i;
-	int v = 0;
-
-	if (at + cnt > n)
-		return -1;
-	for (i = at; i < at + cnt; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*vp = v;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static long long
-days_from_civil(int y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* YYYY-MM-DDThh:mm:ss[.f+][Z|(+|-)hh:mm]; no zone means UTC. */
-static int
-dt_parse(const char *s, size_t n, struct dt *out)
-{
-	static const int mdays[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, leap, k;
-	size_t i = 19;
-	long frac = 0, scale = 100000000;
-	long long off = 0;
-
-	if (n < 19 || digits(s, n, 0, 4, &y) != 0 || s[4] != '-' ||
-	    digits(s, n, 5, 2, &mo) != 0 || s[7] != '-' ||
-	    digits(s, n, 8, 2, &d) != 0 || (s[10] != 'T' && s[10] != 't') ||
-	    digits(s, n, 11, 2, &h) != 0 || s[13] != ':' ||
-	    digits(s, n, 14, 2, &mi) != 0 || s[16] != ':' ||
-	    digits(s, n, 17, 2, &sec) != 0)
-		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	if (i < n && s[i] == '.') {
-		i++;
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return -1;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			frac += (s[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
-	}
-	if (i < n && (s[i] == 'Z' || s[i] == 'z'))
-		i++;
-	else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		if (digits(s, n, i + 1, 2, &oh) != 0 || i + 3 >= n ||
-		    s[i + 3] != ':' || digits(s, n, i + 4, 2, &om) != 0 ||
-		    oh > 14 || om > 59)
-			return -1;
-		k = s[i] == '-' ? -1 : 1;
-		off = k * (oh * 3600LL + om * 60LL);
-		i += 6;
-	}
-	if (i != n)
-		return -1;
-	out->secs = days_from_civil(y, mo, d) * 86400LL + h * 3600LL +
-	    mi * 60LL + sec - off;
-	out->nanos = frac;
-	return 0;
-}
-
-static int
-dt_cmp(const struct dt *a, const struct dt *b)
-{
-	if (a->secs != b->secs)
-		return a->secs < b->secs ? -1 : 1;
-	if (a->nanos != b->nanos)
-		return a->nanos < b->nanos ? -1 : 1;
-	return 0;
-}
-
 /* ---- parsing ---- */
 
 static const struct {
@@ -632,7 +532,7 @@ check_types(struct parser *p, struct scim_filter *f, size_t at, size_t opat,
 {
 	const struct scim_attr *a;
 	const char *name;
-	struct dt dt;
+	struct scim_datetime dt;
 	long long iv;
 
 	if (f->path.sub == NULL && f->path.attr->type == SCIM_T_COMPLEX) {
@@ -680,7 +580,7 @@ check_types(struct parser *p, struct scim_filter *f, size_t at, size_t opat,
 			return perr(p, opat, "operator %s not allowed on "
 			    "dateTime attribute \"%s\"", fop_name(f->op), name);
 		if (f->vtype != SCIM_FVAL_STRING ||
-		    dt_parse(f->text, strlen(f->text), &dt) != 0)
+		    scim_datetime_parse(f->text, strlen(f->text), &dt) != 0)
 			return perr(p, vat, "dateTime attribute \"%s\" "
 			    "needs an xsd:dateTime string", name);
 		break;
@@ -1228,13 +1128,14 @@ cmp_number(const struct scim_filter *f, const json_t *c)
 static int
 cmp_datetime(const struct scim_filter *f, const json_t *c)
 {
-	struct dt a, b;
+	struct scim_datetime a, b;
 
 	if (!json_is_string(c) || f->text == NULL ||
-	    dt_parse(json_string_value(c), json_string_length(c), &a) != 0 ||
-	    dt_parse(f->text, strlen(f->text), &b) != 0)
+	    scim_datetime_parse(json_string_value(c), json_string_length(c),
+	    &a) != 0 ||
+	    scim_datetime_parse(f->text, strlen(f->text), &b) != 0)
 		return 0;
-	return apply_ord(f->op, dt_cmp(&a, &b));
+	return apply_ord(f->op, scim_datetime_cmp(&a, &b));
 }
 
 /* One candidate value c against a comparison node (not PR / null). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "scim/filter.h"
+#include "scim/value.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 
@@ -157,53 +158,6 @@ is_password(const struct scim_attr *a)
 	    strcmp(a->name, "password") == 0;
 }
 
-static int
-digits(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-static int
-two(const char *s)
-{
-	return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* xsd:dateTime: YYYY-MM-DDThh:mm:ss[.fraction][Z|(+|-)hh:mm] */
-static int
-datetime_valid(const char *s, size_t len)
-{
-	size_t i = 19;
-
-	if (len < 19 || len > 64 || !digits(s, 4) || s[4] != '-' ||
-	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
-	    s[10] != 'T' || !digits(s + 11, 2) || s[13] != ':' ||
-	    !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
-		return 0;
-	if (two(s + 5) < 1 || two(s + 5) > 12 || two(s + 8) < 1 ||
-	    two(s + 8) > 31 || two(s + 11) > 23 || two(s + 14) > 59 ||
-	    two(s + 17) > 60)
-		return 0;
-	if (i < len && s[i] == '.') {
-		if (++i == len || !digits(s + i, 1))
-			return 0;
-		while (i < len && digits(s + i, 1))
-			i++;
-	}
-	if (i == len)
-		return 1;
-	if (s[i] == 'Z')
-		return i + 1 == len;
-	return (s[i] == '+' || s[i] == '-') && len - i == 6 &&
-	    digits(s + i + 1, 2) && s[i + 3] == ':' && digits(s + i + 4, 2) &&
-	    two(s + i + 1) <= 14 && two(s + i + 4) <= 59;
-}
-
 static size_t
 str_max(const struct scim_attr *t)
 {
@@ -232,23 +186,16 @@ norm_leaf(const struct scim_patch *p, const struct scim_attr *a,
 {
 	const char *s;
 	size_t len;
-	int member = a == p->members_attr;
+	int b, member = a == p->members_attr;
 
 	*out = NULL;
 	switch (t->type) {
 	case SCIM_T_COMPLEX:
 		return ERR_INTERNAL;
 	case SCIM_T_BOOLEAN:
-		if (json_is_boolean(v))
-			*out = json_boolean(json_is_true(v));
-		else if (json_is_string(v) && str_ieq_n(json_string_value(v),
-		    json_string_length(v), "true"))
-			*out = json_true();
-		else if (json_is_string(v) && str_ieq_n(json_string_value(v),
-		    json_string_length(v), "false"))
-			*out = json_false();
-		else
+		if (scim_bool_parse(v, &b) != 0)
 			return bad_type(t, e);
+		*out = json_boolean(b);
 		break;
 	case SCIM_T_INTEGER:
 		if (!json_is_integer(v))
@@ -275,7 +222,7 @@ norm_leaf(const struct scim_patch *p, const struct scim_attr *a,
 		if (t->required && len == 0)
 			return api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
 			    "%s must not be empty", t->name);
-		if (t->type == SCIM_T_DATETIME && !datetime_valid(s, len))
+		if (t->type == SCIM_T_DATETIME && scim_datetime_parse(s, len, NULL) != 0)
 			return api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
 			    "%s must be an xsd:dateTime", t->name);
 		if (member && strcmp(t->name, "value") == 0 &&

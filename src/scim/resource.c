@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scim/value.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/strutil.h"
@@ -110,66 +111,6 @@ depth_ok(const json_t *v, int depth)
 	return 1;
 }
 
-/* n decimal digits at s, or -1. */
-static int
-digits(const char *s, size_t n)
-{
-	size_t i;
-	int v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/* xsd:dateTime: YYYY-MM-DDThh:mm:ss[.s+][Z|(+|-)hh:mm] */
-static int
-is_datetime(const char *s, size_t len)
-{
-	static const int mdays[] = {
-	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, sec, leap;
-	size_t i;
-
-	if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':')
-		return 0;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	sec = digits(s + 17, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
-	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
-		return 0;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo == 2 && d == 29 && !leap)
-		return 0;
-	i = 19;
-	if (i < len && s[i] == '.') {
-		i++;
-		if (i >= len || s[i] < '0' || s[i] > '9')
-			return 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i == len)
-		return 1;
-	if (s[i] == 'Z')
-		return i + 1 == len;
-	if ((s[i] != '+' && s[i] != '-') || len - i != 6 || s[i + 3] != ':')
-		return 0;
-	h = digits(s + i + 1, 2);
-	mi = digits(s + i + 4, 2);
-	if (h < 0 || mi < 0 || mi > 59 || h > 14 || (h == 14 && mi != 0))
-		return 0;
-	return 1;
-}
-
 static int
 check_string(struct pctx *c, const char *path, const json_t *v, size_t max)
 {
@@ -195,10 +136,8 @@ static int
 check_scalar(struct pctx *c, const struct scim_attr *a, const char *path,
     const json_t *v, size_t max, json_t **outp)
 {
-	const char *s;
-	size_t len;
 	double x;
-	int r;
+	int b, r;
 
 	*outp = NULL;
 	switch (a->type) {
@@ -212,31 +151,18 @@ check_scalar(struct pctx *c, const struct scim_attr *a, const char *path,
 	case SCIM_T_DATETIME:
 		if ((r = check_string(c, path, v, max)) != 0)
 			return r;
-		if (!is_datetime(json_string_value(v), json_string_length(v)))
+		if (scim_datetime_parse(json_string_value(v),
+		    json_string_length(v), NULL) != 0)
 			return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
 			    "attribute '%s' must be an xsd:dateTime", path);
 		*outp = json_deep_copy(v);
 		break;
 	case SCIM_T_BOOLEAN:
-		if (json_is_boolean(v)) {
-			*outp = json_boolean(json_is_true(v));
-			break;
-		}
-		/* Microsoft Entra ID sends "True" / "False" */
-		if (json_is_string(v)) {
-			s = json_string_value(v);
-			len = json_string_length(v);
-			if (str_ieq_n(s, len, "true")) {
-				*outp = json_true();
-				break;
-			}
-			if (str_ieq_n(s, len, "false")) {
-				*outp = json_false();
-				break;
-			}
-		}
-		return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
-		    "attribute '%s' must be a boolean", path);
+		if (scim_bool_parse(v, &b) != 0)
+			return api_error_set(c->e, 400, SCIM_ET_INVALID_VALUE,
+			    "attribute '%s' must be a boolean", path);
+		*outp = json_boolean(b);
+		break;
 	case SCIM_T_INTEGER:
 		if (json_is_integer(v)) {
 			*outp = json_deep_copy(v);
