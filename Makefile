@@ -44,7 +44,7 @@ UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \
 	it_scim_clients it_scim_bulk
 IT_BINS = $(IT_TESTS:%=$(BUILD)/tests/%)
-IT_HARNESS = tests/integration/itest.c
+IT_HARNESS = tests/integration/itest.c tests/integration/itest_util.c
 
 SQL_FILES = $(sort $(wildcard sql/*.sql))
 

@@ -13,13 +13,9 @@
 
 #include "itest.h"
 
-#include <sys/wait.h>
-
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define URN_USER	"urn:ietf:params:scim:schemas:core:2.0:User"
 #define URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -121,21 +117,6 @@ expand(struct bb *out, const char *t, size_t tlen)
 	}
 }
 
-static int
-server_alive(void)
-{
-	int st;
-
-	if (itest->pid <= 0)
-		return 0;
-	if (waitpid(itest->pid, &st, WNOHANG) == itest->pid) {
-		fprintf(stderr, "  server exited, status %d\n", st);
-		itest->pid = 0;
-		return 0;
-	}
-	return kill(itest->pid, 0) == 0;
-}
-
 /* Printable prefix of a body for failure messages. */
 static void
 show(const char *b, size_t len, char *out, size_t outsz)
@@ -209,7 +190,7 @@ expect_t(const char *label, const char *method, const char *path,
 }
 
 #define CHECK_ALL(nfail, n) do {					\
-	ASSERT_TRUE(server_alive());					\
+	ASSERT_TRUE(itest_server_alive(itest));				\
 	if ((nfail) != 0)						\
 		TL_FAIL("%d of %d cases failed", (nfail), (n));		\
 } while (0)
@@ -1497,7 +1478,7 @@ t_data_unchanged(void)
 	char now[256];
 
 	ASSERT_TRUE(snapshot[0] != '\0');
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	checksum(now, sizeof(now));
 	if (strcmp(now, snapshot) != 0) {
 		char out[8192];
@@ -1530,15 +1511,7 @@ t_data_unchanged(void)
 		itest_resp_free(&r);
 	}
 	fprintf(stderr, "  %d bad-input requests sent\n", ncases_total);
-	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
-	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
-	ASSERT_FALSE(itest_log_contains(itest, "runtime error:"));
-	/* no request of this suite was answered with a 5xx */
-	ASSERT_FALSE(itest_log_contains(itest, "status=5"));
-	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
-	    &r), 0);
-	ASSERT_INT_EQ(r.status, 200);
-	itest_resp_free(&r);
+	itest_assert_no_5xx(itest);
 }
 
 /* A clean exit after all of the above: under ASan/LSan a leak or
@@ -1546,13 +1519,7 @@ t_data_unchanged(void)
 static void
 t_clean_shutdown(void)
 {
-	int st;
-
-	ASSERT_TRUE(server_alive());
-	st = itest_server_stop(itest, SIGTERM);
-	ASSERT_TRUE(st != -1 && WIFEXITED(st));
-	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
-	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
+	itest_assert_clean_exit(itest);
 }
 
 static const struct testlib_case cases[] = {

@@ -7,13 +7,9 @@
 
 #include "itest.h"
 
-#include <sys/wait.h>
-
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define URN_USER	"urn:ietf:params:scim:schemas:core:2.0:User"
 #define URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -28,27 +24,6 @@
 #define SCH(u)		"\"schemas\":[\"" u "\"]"
 #define BULK_HDR	"{" SCH(URN_BULK) ","
 #define U_DATA(name)	"{" SCH(URN_USER) ",\"userName\":\"" name "\"}"
-
-#define ASSERT_SCIM_ERROR(r, st, types) do {				\
-	char why_[512];							\
-	if (!itest_check_error((r), (st), (types), why_, sizeof(why_)))	\
-		TL_FAIL("SCIM error %d: %s", (int)(st), why_);		\
-} while (0)
-
-static int
-server_alive(void)
-{
-	int st;
-
-	if (itest->pid <= 0)
-		return 0;
-	if (waitpid(itest->pid, &st, WNOHANG) == itest->pid) {
-		fprintf(stderr, "  server exited, status %d\n", st);
-		itest->pid = 0;
-		return 0;
-	}
-	return kill(itest->pid, 0) == 0;
-}
 
 /* POST /Bulk; fails the test unless it answers 200 with a BulkResponse
  * holding nops results. */
@@ -486,7 +461,7 @@ t_op_errors(void)
 	ASSERT_INT_EQ(users_named("bk-frob"), 0);
 	ASSERT_INT_EQ(users_named("bk-e7"), 0);
 	ASSERT_INT_EQ(users_named("bk-e9"), 0);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 }
 
 static void
@@ -586,7 +561,7 @@ t_too_many(void)
 	ASSERT_INT_EQ(rc, 0);
 	ASSERT_SCIM_ERROR(&r, 413, NULL);
 	itest_resp_free(&r);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 }
 
 static void
@@ -661,7 +636,7 @@ t_refs_odd(void)
 	/* an empty bulkId is no bulkId */
 	assert_op_error(&r, 5, "400", "invalidValue");
 	itest_resp_free(&r);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 }
 
 /* "version" on an operation is its If-Match. */
@@ -760,17 +735,8 @@ t_max_payload(void)
 static void
 t_no_5xx(void)
 {
-	struct itest_resp r;
-
-	ASSERT_TRUE(server_alive());
-	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
-	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
-	ASSERT_FALSE(itest_log_contains(itest, "runtime error:"));
-	ASSERT_FALSE(itest_log_contains(itest, "status=5"));
-	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
-	    &r), 0);
-	ASSERT_INT_EQ(r.status, 200);
-	itest_resp_free(&r);
+	ASSERT_TRUE(itest_server_alive(itest));
+	itest_assert_no_5xx(itest);
 }
 
 /* A clean exit after all of the above: under ASan/LSan a leak or
@@ -778,13 +744,7 @@ t_no_5xx(void)
 static void
 t_clean_shutdown(void)
 {
-	int st;
-
-	ASSERT_TRUE(server_alive());
-	st = itest_server_stop(itest, SIGTERM);
-	ASSERT_TRUE(st != -1 && WIFEXITED(st));
-	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
-	ASSERT_FALSE(itest_log_contains(itest, "Sanitizer"));
+	itest_assert_clean_exit(itest);
 }
 
 static const struct testlib_case cases[] = {

@@ -10,12 +10,9 @@
  * the filter cases uses userNames outside the "fuNN" population.
  */
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -30,207 +27,9 @@
 	"urn:ietf:params:scim:schemas:extension:pam:2.0:User"
 #define G_CORE		"urn:ietf:params:scim:schemas:core:2.0:Group"
 #define M_LIST		"urn:ietf:params:scim:api:messages:2.0:ListResponse"
-#define M_ERROR		"urn:ietf:params:scim:api:messages:2.0:Error"
-#define M_PATCH		"urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #define M_SEARCH	"urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 #define NSEED		30
-#define ID_SZ		64
-
-/*
- * Responses and strings made during one case live in a pool that is
- * emptied when the next case starts, so a failed assertion (longjmp)
- * leaks nothing and what the last case left stays reachable.
- */
-#define POOL_MAX	512
-static struct itest_resp *rpool[POOL_MAX];
-static size_t nrpool;
-static void *spool[POOL_MAX];
-static size_t nspool;
-
-static void
-pool_reset(void)
-{
-	size_t i;
-
-	for (i = 0; i < nrpool; i++) {
-		itest_resp_free(rpool[i]);
-		free(rpool[i]);
-	}
-	nrpool = 0;
-	for (i = 0; i < nspool; i++)
-		free(spool[i]);
-	nspool = 0;
-}
-
-static void *
-keep(void *p)
-{
-	if (p == NULL)
-		TL_FAIL("out of memory");
-	if (nspool == POOL_MAX) {
-		free(p);
-		TL_FAIL("string pool full");
-	}
-	spool[nspool++] = p;
-	return p;
-}
-
-static const char *
-fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int n;
-
-	va_start(ap, f);
-	n = vasprintf(&s, f, ap);
-	va_end(ap);
-	if (n < 0)
-		TL_FAIL("vasprintf");
-	return keep(s);
-}
-
-/* Percent-encode everything but RFC 3986 unreserved characters. */
-static const char *
-enc(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *o, *p;
-
-	o = keep(malloc(strlen(s) * 3 + 1));
-	for (p = o; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
-		    c == '~')
-			*p++ = (char)c;
-		else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	*p = '\0';
-	return o;
-}
-
-static struct itest_resp *
-call_h(const char *method, const char *path, const char *body,
-    const char *const *hdrs)
-{
-	struct itest_resp *r;
-
-	if (nrpool == POOL_MAX)
-		TL_FAIL("response pool full");
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		TL_FAIL("out of memory");
-	rpool[nrpool++] = r;
-	if (itest_http(itest, method, path, NULL, body, hdrs, r) != 0)
-		TL_FAIL("transport failure: %s %s", method, path);
-	return r;
-}
-
-static struct itest_resp *
-call(const char *method, const char *path, const char *body)
-{
-	return call_h(method, path, body, NULL);
-}
-
-/* JSON body text of j (j is released). */
-static const char *
-dump(json_t *j)
-{
-	char *s;
-
-	if (j == NULL)
-		TL_FAIL("json build failed");
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return keep(s);
-}
-
-/* Member by '/'-separated path (array indexes as numbers); borrowed. */
-static json_t *
-jp(json_t *root, const char *path)
-{
-	char key[256];
-	const char *p = path, *slash;
-	json_t *cur = root;
-	size_t n;
-
-	while (cur != NULL && *p != '\0') {
-		slash = strchr(p, '/');
-		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		if (json_is_array(cur)) {
-			uint64_t ix;
-
-			if (parse_u64(key, 0, 1000000, &ix) != 0)
-				return NULL;
-			cur = json_array_get(cur, (size_t)ix);
-		} else
-			cur = json_object_get(cur, key);
-		p = slash != NULL ? slash + 1 : p + n;
-	}
-	return cur;
-}
-
-static const char *
-js(const struct itest_resp *r, const char *path)
-{
-	json_t *v = jp(r->json, path);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static long long
-ji(const struct itest_resp *r, const char *path)
-{
-	json_t *v = jp(r->json, path);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-static int
-jtrue(const struct itest_resp *r, const char *path)
-{
-	return json_is_true(jp(r->json, path));
-}
-
-static int
-jfalse(const struct itest_resp *r, const char *path)
-{
-	return json_is_false(jp(r->json, path));
-}
-
-static size_t
-jlen(const struct itest_resp *r, const char *path)
-{
-	json_t *v = jp(r->json, path);
-
-	return json_is_array(v) ? json_array_size(v) : (size_t)-1;
-}
-
-/* 1 if array arr holds the string s. */
-static int
-arr_has_str(json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v) {
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
-	}
-	return 0;
-}
 
 /* Every member of want (recursively) is equal in got. */
 static int
@@ -262,148 +61,6 @@ json_subset(json_t *want, json_t *got)
 	return got != NULL && json_equal(want, got);
 }
 
-/* n of W/"n", or -1. */
-static long long
-etag_num(const char *t)
-{
-	long long n = 0;
-
-	if (t == NULL || strncmp(t, "W/\"", 3) != 0 ||
-	    !isdigit((unsigned char)t[3]))
-		return -1;
-	for (t += 3; isdigit((unsigned char)*t); t++)
-		n = n * 10 + (*t - '0');
-	return *t == '"' && t[1] == '\0' ? n : -1;
-}
-
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t a, b;
-
-	if (s == NULL)
-		return 0;
-	a = strlen(s);
-	b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static int
-is_uuid(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-is_datetime(const char *s)
-{
-	return s != NULL && strlen(s) >= 20 && s[4] == '-' && s[7] == '-' &&
-	    s[10] == 'T' && s[13] == ':' && s[16] == ':';
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* A SCIM error response with that status and scimType (NULL = none). */
-static void
-check_error(const struct itest_resp *r, long status, const char *scim_type,
-    int line)
-{
-	const char *st, *ty;
-	char want[16];
-
-	snprintf(want, sizeof(want), "%ld", status);
-	st = js(r, "status");
-	ty = js(r, "scimType");
-	if (r->status != status || r->json == NULL ||
-	    !arr_has_str(jp(r->json, "schemas"), M_ERROR) || st == NULL ||
-	    strcmp(st, want) != 0 ||
-	    (scim_type != NULL && (ty == NULL || strcmp(ty, scim_type) != 0)) ||
-	    (scim_type == NULL && ty != NULL && ty[0] != '\0'))
-		TL_FAIL("line %d: want SCIM error %ld/%s, got %ld: %.300s",
-		    line, status, scim_type ? scim_type : "-", r->status,
-		    r->body ? r->body : "");
-}
-#define CHECK_ERROR(r, st, ty) check_error((r), (st), (ty), __LINE__)
-
-static void
-check_status(const struct itest_resp *r, long status, int line)
-{
-	if (r->status != status)
-		TL_FAIL("line %d: want status %ld, got %ld: %.300s", line,
-		    status, r->status, r->body ? r->body : "");
-}
-#define CHECK_STATUS(r, st) check_status((r), (st), __LINE__)
-
-static void
-check_scim_ct(const struct itest_resp *r)
-{
-	if (strncmp(r->content_type, "application/scim+json", 21) != 0)
-		TL_FAIL("Content-Type \"%s\"", r->content_type);
-}
-
-/* POST a user body, expect 201; id copied to idout. */
-static struct itest_resp *
-create_user(const char *body, char *idout)
-{
-	struct itest_resp *r = call("POST", SCIM "/Users", body);
-
-	CHECK_STATUS(r, 201);
-	if (!is_uuid(js(r, "id")))
-		TL_FAIL("no uuid id in %.200s", r->body);
-	snprintf(idout, ID_SZ, "%s", js(r, "id"));
-	return r;
-}
-
-static struct itest_resp *
-create_simple(const char *user_name, char *idout)
-{
-	return create_user(fmt("{\"schemas\":[\"" U_CORE "\"],"
-	    "\"userName\":\"%s\"}", user_name), idout);
-}
-
-static const char *
-user_path(const char *id)
-{
-	return fmt(SCIM "/Users/%s", id);
-}
-
-static const char *
-patch_body(const char *ops)
-{
-	return fmt("{\"schemas\":[\"" M_PATCH "\"],\"Operations\":%s}", ops);
-}
-
-/* GET a list path and return the response, asserting a ListResponse. */
-static struct itest_resp *
-list(const char *path)
-{
-	struct itest_resp *r = call("GET", path, NULL);
-
-	CHECK_STATUS(r, 200);
-	check_scim_ct(r);
-	if (!arr_has_str(jp(r->json, "schemas"), M_LIST))
-		TL_FAIL("not a ListResponse: %.200s", r->body);
-	return r;
-}
-
 /* Delete every user and group there is (pages through the lists). */
 static void
 delete_all(const char *ep)
@@ -414,9 +71,10 @@ delete_all(const char *ep)
 	int rounds;
 
 	for (rounds = 0; rounds < 100; rounds++) {
-		r = list(fmt(SCIM "/%s?count=1000&attributes=id", ep));
-		res = jp(r->json, "Resources");
-		if (ji(r, "totalResults") == 0)
+		r = itest_list(itest_fmt(SCIM "/%s?count=1000&attributes=id",
+		    ep));
+		res = itest_jpath(r->json, "Resources");
+		if (itest_jint(r, "totalResults") == 0)
 			return;
 		if (!json_is_array(res) || json_array_size(res) == 0)
 			TL_FAIL("totalResults > 0 but no Resources");
@@ -426,7 +84,8 @@ delete_all(const char *ep)
 
 			if (id == NULL)
 				TL_FAIL("resource without id");
-			d = call("DELETE", fmt(SCIM "/%s/%s", ep, id), NULL);
+			d = itest_call("DELETE",
+			    itest_fmt(SCIM "/%s/%s", ep, id), NULL);
 			CHECK_STATUS(d, 204);
 		}
 	}
@@ -440,8 +99,8 @@ static const char *const families[5] = {
 };
 static const char *const risks[4] = { "low", "medium", "high", "critical" };
 
-static char seed_id[NSEED][ID_SZ];
-static char group_a[ID_SZ], group_b[ID_SZ];
+static char seed_id[NSEED][ITEST_ID_SZ];
+static char group_a[ITEST_ID_SZ], group_b[ITEST_ID_SZ];
 static char seed_t[64];		/* lastModified bound before the updates */
 static int seeded;
 
@@ -471,13 +130,14 @@ seed_body(int i)
 	u = json_object();
 	json_object_set_new(u, "schemas", json_pack("[sss]", U_CORE, U_ENT,
 	    U_PAM));
-	json_object_set_new(u, "userName", json_string(fmt("fu%02d", i)));
-	json_object_set_new(u, "externalId", json_string(fmt("Ext-%02d", i)));
+	json_object_set_new(u, "userName", json_string(itest_fmt("fu%02d", i)));
+	json_object_set_new(u, "externalId",
+	    json_string(itest_fmt("Ext-%02d", i)));
 	json_object_set_new(u, "name", json_pack("{ssss}", "familyName",
-	    families[i % 5], "givenName", fmt("Given%02d", i)));
+	    families[i % 5], "givenName", itest_fmt("Given%02d", i)));
 	if (i % 2 == 0)
 		json_object_set_new(u, "displayName",
-		    json_string(fmt("Display %02d", i)));
+		    json_string(itest_fmt("Display %02d", i)));
 	if (i % 3 == 0)
 		json_object_set_new(u, "title", json_string("Engineer"));
 	else if (i % 3 == 1)
@@ -489,20 +149,20 @@ seed_body(int i)
 		json_object_set_new(u, "nickName", json_string("Nick"));
 	emails = json_array();
 	json_array_append_new(emails, json_pack("{sssssb}", "type", "work",
-	    "value", fmt(i % 3 == 0 ? "fu%02d@example.org" :
+	    "value", itest_fmt(i % 3 == 0 ? "fu%02d@example.org" :
 	    "fu%02d@example.com", i), "primary", 1));
 	if (i % 2 == 1)
 		json_array_append_new(emails, json_pack("{ssss}", "type",
-		    "home", "value", fmt("fu%02d.home@example.com", i)));
+		    "home", "value", itest_fmt("fu%02d.home@example.com", i)));
 	json_object_set_new(u, "emails", emails);
-	ent = json_pack("{ssss}", "employeeNumber", fmt("%04d", i * 7),
-	    "department", fmt("Dept%d", i % 4));
+	ent = json_pack("{ssss}", "employeeNumber", itest_fmt("%04d", i * 7),
+	    "department", itest_fmt("Dept%d", i % 4));
 	json_object_set_new(u, U_ENT, ent);
 	pam = json_pack("{sbsssI}", "privileged", i % 5 == 0, "riskLevel",
 	    risks[i % 4], "maxJitDurationSeconds",
 	    (json_int_t)(600 * (i % 5 + 1)));
 	json_object_set_new(u, U_PAM, pam);
-	return dump(u);
+	return itest_dump(u);
 }
 
 static void
@@ -513,11 +173,11 @@ t_seed(void)
 	json_t *members;
 	int i;
 
-	pool_reset();
+	itest_pool_reset();
 	delete_all("Groups");
 	delete_all("Users");
 	for (i = 0; i < NSEED; i++)
-		create_user(seed_body(i), seed_id[i]);
+		itest_create_user(seed_body(i), seed_id[i]);
 
 	members = json_array();
 	for (i = 0; i < NSEED; i++) {
@@ -525,44 +185,47 @@ t_seed(void)
 			json_array_append_new(members,
 			    json_pack("{ss}", "value", seed_id[i]));
 	}
-	r = call("POST", SCIM "/Groups", dump(json_pack("{s[s]sssO}",
+	r = itest_call("POST", SCIM "/Groups",
+	    itest_dump(json_pack("{s[s]sssO}",
 	    "schemas", G_CORE, "displayName", "Filter Group A", "members",
 	    members)));
 	json_decref(members);
 	CHECK_STATUS(r, 201);
-	snprintf(group_a, sizeof(group_a), "%s", js(r, "id"));
+	snprintf(group_a, sizeof(group_a), "%s", itest_jstr(r, "id"));
 	members = json_array();
 	for (i = 0; i < NSEED; i++) {
 		if (in_group_b(i))
 			json_array_append_new(members,
 			    json_pack("{ss}", "value", seed_id[i]));
 	}
-	r = call("POST", SCIM "/Groups", dump(json_pack("{s[s]sssO}",
+	r = itest_call("POST", SCIM "/Groups",
+	    itest_dump(json_pack("{s[s]sssO}",
 	    "schemas", G_CORE, "displayName", "Filter Group B", "members",
 	    members)));
 	json_decref(members);
 	CHECK_STATUS(r, 201);
-	snprintf(group_b, sizeof(group_b), "%s", js(r, "id"));
+	snprintf(group_b, sizeof(group_b), "%s", itest_jstr(r, "id"));
 
 	/* T = the newest lastModified so far; then change 20..24 later */
 	seed_t[0] = '\0';
 	for (i = 0; i < NSEED; i++) {
-		r = call("GET", user_path(seed_id[i]), NULL);
+		r = itest_call("GET", itest_user_path(seed_id[i]), NULL);
 		CHECK_STATUS(r, 200);
-		lm = js(r, "meta/lastModified");
-		ASSERT_TRUE(is_datetime(lm));
+		lm = itest_jstr(r, "meta/lastModified");
+		ASSERT_TRUE(itest_is_datetime(lm));
 		if (strcmp(lm, seed_t) > 0)
 			snprintf(seed_t, sizeof(seed_t), "%s", lm);
 	}
-	sleep_ms(1100);
+	itest_sleep_ms(1100);
 	for (i = 0; i < NSEED; i++) {
 		if (!modified_late(i))
 			continue;
-		r = call("PATCH", user_path(seed_id[i]), patch_body(
-		    "[{\"op\":\"add\",\"path\":\"locale\","
+		r = itest_call("PATCH", itest_user_path(seed_id[i]),
+		    itest_patch_body("[{\"op\":\"add\",\"path\":\"locale\","
 		    "\"value\":\"en-US\"}]"));
 		CHECK_STATUS(r, 200);
-		ASSERT_TRUE(strcmp(js(r, "meta/lastModified"), seed_t) > 0);
+		ASSERT_TRUE(strcmp(itest_jstr(r, "meta/lastModified"),
+		    seed_t) > 0);
 	}
 	seeded = 1;
 }
@@ -736,29 +399,6 @@ static const struct fcase fmeta[] = {
 	{ 87, "meta.created pr" },
 };
 
-/* Replace every occurrence of tok in s by val (pooled result). */
-static const char *
-subst(const char *s, const char *tok, const char *val)
-{
-	const char *p;
-	size_t tl = strlen(tok), vl = strlen(val), n = 0;
-	char *o, *q;
-
-	for (p = s; (p = strstr(p, tok)) != NULL; p += tl)
-		n++;
-	o = keep(malloc(strlen(s) + n * vl + 1));
-	for (q = o; *s != '\0';) {
-		if (strncmp(s, tok, tl) == 0) {
-			memcpy(q, val, vl);
-			q += vl;
-			s += tl;
-		} else
-			*q++ = *s++;
-	}
-	*q = '\0';
-	return o;
-}
-
 static int
 seed_index(const char *id)
 {
@@ -782,18 +422,20 @@ run_filter(const struct fcase *fc)
 	size_t i;
 	int k, nwant = 0, bad = 0;
 
-	f = subst(fc->filter, "{{T}}", seed_t);
-	f = subst(f, "{{GA}}", group_a);
-	f = subst(f, "{{GB}}", group_b);
-	f = subst(f, "{{ID5}}", seed_id[5]);
+	f = itest_subst(fc->filter, "{{T}}", seed_t);
+	f = itest_subst(f, "{{GA}}", group_a);
+	f = itest_subst(f, "{{GB}}", group_b);
+	f = itest_subst(f, "{{ID5}}", seed_id[5]);
 	memset(got, 0, sizeof(got));
-	r = call("GET", fmt(SCIM "/Users?filter=%s&count=1000", enc(f)), NULL);
+	r = itest_call("GET",
+	    itest_fmt(SCIM "/Users?filter=%s&count=1000", itest_urlenc(f)),
+	    NULL);
 	if (r->status != 200 || r->json == NULL) {
 		fprintf(stderr, "  filter [%s]: status %ld %.300s\n", f,
 		    r->status, r->body);
 		return -1;
 	}
-	res = jp(r->json, "Resources");
+	res = itest_jpath(r->json, "Resources");
 	for (k = 0; k < NSEED; k++)
 		nwant += expect(fc->k, k);
 	if (!json_is_array(res)) {
@@ -821,12 +463,14 @@ run_filter(const struct fcase *fc)
 			bad = 1;
 		}
 	}
-	if (ji(r, "totalResults") != nwant ||
-	    ji(r, "itemsPerPage") != nwant || ji(r, "startIndex") != 1) {
+	if (itest_jint(r, "totalResults") != nwant ||
+	    itest_jint(r, "itemsPerPage") != nwant ||
+	    itest_jint(r, "startIndex") != 1) {
 		fprintf(stderr, "  filter [%s]: totalResults %lld "
 		    "itemsPerPage %lld startIndex %lld, want %d/%d/1\n", f,
-		    ji(r, "totalResults"), ji(r, "itemsPerPage"),
-		    ji(r, "startIndex"), nwant, nwant);
+		    itest_jint(r, "totalResults"),
+		    itest_jint(r, "itemsPerPage"),
+		    itest_jint(r, "startIndex"), nwant, nwant);
 		bad = 1;
 	}
 	return bad ? -1 : 0;
@@ -855,42 +499,42 @@ run_table(const struct fcase *t, size_t n)
 static void
 t_filter_ops(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(fops);
 }
 
 static void
 t_filter_logic(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(flogic);
 }
 
 static void
 t_filter_multi(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(fmulti);
 }
 
 static void
 t_filter_attrs(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(fattr);
 }
 
 static void
 t_filter_case_rules(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(fcase_rules);
 }
 
 static void
 t_filter_meta_groups(void)
 {
-	pool_reset();
+	itest_pool_reset();
 	RUN_TABLE(fmeta);
 }
 
@@ -899,14 +543,14 @@ t_filter_no_match(void)
 {
 	struct itest_resp *r;
 
-	pool_reset();
-	r = list(fmt(SCIM "/Users?filter=%s",
-	    enc("userName eq \"no-such-user@example.net\"")));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 0);
-	ASSERT_TRUE(json_is_array(jp(r->json, "Resources")));
-	ASSERT_INT_EQ(jlen(r, "Resources"), 0);
-	ASSERT_INT_EQ(ji(r, "startIndex"), 1);
-	ASSERT_INT_EQ(ji(r, "itemsPerPage"), 0);
+	itest_pool_reset();
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s",
+	    itest_urlenc("userName eq \"no-such-user@example.net\"")));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 0);
+	ASSERT_TRUE(json_is_array(itest_jpath(r->json, "Resources")));
+	ASSERT_INT_EQ(itest_jlen(r, "Resources"), 0);
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 1);
+	ASSERT_INT_EQ(itest_jint(r, "itemsPerPage"), 0);
 }
 
 static void
@@ -927,12 +571,13 @@ t_filter_bad(void)
 	struct itest_resp *r;
 	size_t i;
 
-	pool_reset();
+	itest_pool_reset();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = call("GET", fmt(SCIM "/Users?filter=%s", enc(bad[i])),
+		r = itest_call("GET",
+		    itest_fmt(SCIM "/Users?filter=%s", itest_urlenc(bad[i])),
 		    NULL);
-		if (r->status != 400 || js(r, "scimType") == NULL ||
-		    strcmp(js(r, "scimType"), "invalidFilter") != 0)
+		if (r->status != 400 || itest_jstr(r, "scimType") == NULL ||
+		    strcmp(itest_jstr(r, "scimType"), "invalidFilter") != 0)
 			TL_FAIL("filter [%s]: want 400 invalidFilter, got %ld "
 			    "%.200s", bad[i], r->status, r->body);
 		CHECK_ERROR(r, 400, "invalidFilter");
@@ -946,15 +591,16 @@ check_page(const struct itest_resp *r, int first, int step, int n,
 {
 	int k;
 
-	if ((long long)jlen(r, "Resources") != n)
+	if ((long long)itest_jlen(r, "Resources") != n)
 		TL_FAIL("line %d: %zu resources, want %d", line,
-		    jlen(r, "Resources"), n);
-	if (ji(r, "itemsPerPage") != n)
+		    itest_jlen(r, "Resources"), n);
+	if (itest_jint(r, "itemsPerPage") != n)
 		TL_FAIL("line %d: itemsPerPage %lld, want %d", line,
-		    ji(r, "itemsPerPage"), n);
+		    itest_jint(r, "itemsPerPage"), n);
 	for (k = 0; k < n; k++) {
-		const char *un = js(r, fmt("Resources/%d/userName", k));
-		const char *want = fmt("fu%02d", first + k * step);
+		const char *un = itest_jstr(r,
+		    itest_fmt("Resources/%d/userName", k));
+		const char *want = itest_fmt("fu%02d", first + k * step);
 
 		if (un == NULL || strcmp(un, want) != 0)
 			TL_FAIL("line %d: item %d is %s, want %s", line, k,
@@ -966,8 +612,8 @@ check_page(const struct itest_resp *r, int first, int step, int n,
 static const char *
 page_path(const char *extra)
 {
-	return fmt(SCIM "/Users?filter=%s&sortBy=userName%s",
-	    enc("userName sw \"fu\""), extra);
+	return itest_fmt(SCIM "/Users?filter=%s&sortBy=userName%s",
+	    itest_urlenc("userName sw \"fu\""), extra);
 }
 
 static void
@@ -975,60 +621,60 @@ t_pagination(void)
 {
 	struct itest_resp *r;
 
-	pool_reset();
-	r = list(page_path("&startIndex=1&count=10"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "startIndex"), 1);
+	itest_pool_reset();
+	r = itest_list(page_path("&startIndex=1&count=10"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 1);
 	CHECK_PAGE(r, 0, 1, 10);
 
-	r = list(page_path("&startIndex=11&count=10"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "startIndex"), 11);
+	r = itest_list(page_path("&startIndex=11&count=10"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 11);
 	CHECK_PAGE(r, 10, 1, 10);
 
-	r = list(page_path("&startIndex=25&count=10"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "startIndex"), 25);
+	r = itest_list(page_path("&startIndex=25&count=10"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 25);
 	CHECK_PAGE(r, 24, 1, 6);
 
 	/* beyond the end */
-	r = list(page_path("&startIndex=31&count=10"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "itemsPerPage"), 0);
-	ASSERT_TRUE(jp(r->json, "Resources") == NULL ||
-	    jlen(r, "Resources") == 0);
-	r = list(page_path("&startIndex=1000000&count=5"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "itemsPerPage"), 0);
+	r = itest_list(page_path("&startIndex=31&count=10"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "itemsPerPage"), 0);
+	ASSERT_TRUE(itest_jpath(r->json, "Resources") == NULL ||
+	    itest_jlen(r, "Resources") == 0);
+	r = itest_list(page_path("&startIndex=1000000&count=5"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "itemsPerPage"), 0);
 
 	/* count=0: only the total */
-	r = list(page_path("&count=0"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "itemsPerPage"), 0);
-	ASSERT_TRUE(jp(r->json, "Resources") == NULL ||
-	    jlen(r, "Resources") == 0);
+	r = itest_list(page_path("&count=0"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "itemsPerPage"), 0);
+	ASSERT_TRUE(itest_jpath(r->json, "Resources") == NULL ||
+	    itest_jlen(r, "Resources") == 0);
 
 	/* count < 0 -> 0 */
-	r = list(page_path("&count=-5"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
-	ASSERT_INT_EQ(ji(r, "itemsPerPage"), 0);
+	r = itest_list(page_path("&count=-5"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
+	ASSERT_INT_EQ(itest_jint(r, "itemsPerPage"), 0);
 
 	/* startIndex < 1 -> 1 */
-	r = list(page_path("&startIndex=0&count=3"));
-	ASSERT_INT_EQ(ji(r, "startIndex"), 1);
+	r = itest_list(page_path("&startIndex=0&count=3"));
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 1);
 	CHECK_PAGE(r, 0, 1, 3);
-	r = list(page_path("&startIndex=-7&count=3"));
-	ASSERT_INT_EQ(ji(r, "startIndex"), 1);
+	r = itest_list(page_path("&startIndex=-7&count=3"));
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 1);
 	CHECK_PAGE(r, 0, 1, 3);
 
 	/* count over the cap is capped, not an error */
-	r = list(page_path("&count=5000"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
+	r = itest_list(page_path("&count=5000"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
 	CHECK_PAGE(r, 0, 1, NSEED);
 
 	/* missing count and startIndex: everything (default 100) */
-	r = list(page_path(""));
-	ASSERT_INT_EQ(ji(r, "startIndex"), 1);
+	r = itest_list(page_path(""));
+	ASSERT_INT_EQ(itest_jint(r, "startIndex"), 1);
 	CHECK_PAGE(r, 0, 1, NSEED);
 
 	/* walking pages of 7 visits every user exactly once */
@@ -1038,8 +684,8 @@ t_pagination(void)
 		for (start = 1; start <= NSEED; start += 7) {
 			int n = NSEED - start + 1 < 7 ? NSEED - start + 1 : 7;
 
-			r = list(page_path(fmt("&startIndex=%d&count=7",
-			    start)));
+			r = itest_list(page_path(itest_fmt(
+			    "&startIndex=%d&count=7", start)));
 			CHECK_PAGE(r, start - 1, 1, n);
 			seen += n;
 		}
@@ -1047,11 +693,11 @@ t_pagination(void)
 	}
 
 	/* non-numeric -> 400 invalidValue */
-	r = call("GET", page_path("&startIndex=abc"), NULL);
+	r = itest_call("GET", page_path("&startIndex=abc"), NULL);
 	CHECK_ERROR(r, 400, "invalidValue");
-	r = call("GET", page_path("&count=ten"), NULL);
+	r = itest_call("GET", page_path("&count=ten"), NULL);
 	CHECK_ERROR(r, 400, "invalidValue");
-	r = call("GET", page_path("&count=1x"), NULL);
+	r = itest_call("GET", page_path("&count=1x"), NULL);
 	CHECK_ERROR(r, 400, "invalidValue");
 }
 
@@ -1062,26 +708,28 @@ t_sort(void)
 	const char *prev = "";
 	size_t k;
 
-	pool_reset();
-	r = list(page_path("&sortOrder=ascending&count=100"));
+	itest_pool_reset();
+	r = itest_list(page_path("&sortOrder=ascending&count=100"));
 	CHECK_PAGE(r, 0, 1, NSEED);
-	r = list(page_path("&sortOrder=descending&count=100"));
+	r = itest_list(page_path("&sortOrder=descending&count=100"));
 	CHECK_PAGE(r, NSEED - 1, -1, NSEED);
-	r = list(page_path("&sortOrder=descending&startIndex=3&count=4"));
-	ASSERT_INT_EQ(ji(r, "totalResults"), NSEED);
+	r = itest_list(page_path("&sortOrder=descending&startIndex=3&count=4"));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), NSEED);
 	CHECK_PAGE(r, NSEED - 3, -1, 4);
 
 	/* schema-qualified sortBy */
-	r = list(fmt(SCIM "/Users?filter=%s&sortBy=%s&sortOrder=descending",
-	    enc("userName sw \"fu\""), enc(U_CORE ":userName")));
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s&sortBy=%s"
+	    "&sortOrder=descending", itest_urlenc("userName sw \"fu\""),
+	    itest_urlenc(U_CORE ":userName")));
 	CHECK_PAGE(r, NSEED - 1, -1, NSEED);
 
 	/* sub-attribute sortBy: family names never decrease */
-	r = list(fmt(SCIM "/Users?filter=%s&sortBy=name.familyName",
-	    enc("userName sw \"fu\"")));
-	ASSERT_INT_EQ(jlen(r, "Resources"), NSEED);
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s&sortBy=name.familyName",
+	    itest_urlenc("userName sw \"fu\"")));
+	ASSERT_INT_EQ(itest_jlen(r, "Resources"), NSEED);
 	for (k = 0; k < NSEED; k++) {
-		const char *fam = js(r, fmt("Resources/%zu/name/familyName",
+		const char *fam = itest_jstr(r,
+		    itest_fmt("Resources/%zu/name/familyName",
 		    k));
 
 		ASSERT_NOT_NULL(fam);
@@ -1090,11 +738,12 @@ t_sort(void)
 		prev = fam;
 	}
 	/* descending by family name */
-	r = list(fmt(SCIM "/Users?filter=%s&sortBy=name.familyName"
-	    "&sortOrder=descending", enc("userName sw \"fu\"")));
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s&sortBy=name.familyName"
+	    "&sortOrder=descending", itest_urlenc("userName sw \"fu\"")));
 	prev = "zzzz";
 	for (k = 0; k < NSEED; k++) {
-		const char *fam = js(r, fmt("Resources/%zu/name/familyName",
+		const char *fam = itest_jstr(r,
+		    itest_fmt("Resources/%zu/name/familyName",
 		    k));
 
 		ASSERT_NOT_NULL(fam);
@@ -1105,9 +754,11 @@ t_sort(void)
 	}
 
 	/* unknown sortBy / bad sortOrder -> 400 invalidValue */
-	r = call("GET", fmt(SCIM "/Users?sortBy=noSuchAttribute"), NULL);
+	r = itest_call("GET", itest_fmt(SCIM "/Users?sortBy=noSuchAttribute"),
+	    NULL);
 	CHECK_ERROR(r, 400, "invalidValue");
-	r = call("GET", fmt(SCIM "/Users?sortBy=userName&sortOrder=sideways"),
+	r = itest_call("GET",
+	    itest_fmt(SCIM "/Users?sortBy=userName&sortOrder=sideways"),
 	    NULL);
 	CHECK_ERROR(r, 400, "invalidValue");
 }
@@ -1119,13 +770,14 @@ t_projection(void)
 	json_t *res, *v, *name;
 	size_t i;
 
-	pool_reset();
-	r = list(fmt(SCIM "/Users?filter=%s&attributes=userName,emails",
-	    enc("userName sw \"fu0\"")));
-	res = jp(r->json, "Resources");
+	itest_pool_reset();
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s"
+	    "&attributes=userName,emails",
+	    itest_urlenc("userName sw \"fu0\"")));
+	res = itest_jpath(r->json, "Resources");
 	ASSERT_INT_EQ(json_array_size(res), 10);
 	json_array_foreach(res, i, v) {
-		ASSERT_TRUE(is_uuid(json_string_value(json_object_get(v,
+		ASSERT_TRUE(str_is_uuid(json_string_value(json_object_get(v,
 		    "id"))));
 		ASSERT_NOT_NULL(json_object_get(v, "userName"));
 		ASSERT_NOT_NULL(json_object_get(v, "emails"));
@@ -1137,27 +789,32 @@ t_projection(void)
 	}
 
 	/* a sub-attribute only */
-	r = list(fmt(SCIM "/Users?filter=%s&attributes=name.familyName",
-	    enc("userName eq \"fu01\"")));
-	name = jp(r->json, "Resources/0/name");
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s"
+	    "&attributes=name.familyName",
+	    itest_urlenc("userName eq \"fu01\"")));
+	name = itest_jpath(r->json, "Resources/0/name");
 	ASSERT_TRUE(json_is_object(name));
 	ASSERT_STR_EQ(json_string_value(json_object_get(name, "familyName")),
 	    "Jones");
 	ASSERT_NULL(json_object_get(name, "givenName"));
-	ASSERT_NULL(jp(r->json, "Resources/0/emails"));
-	ASSERT_NOT_NULL(jp(r->json, "Resources/0/id"));
+	ASSERT_NULL(itest_jpath(r->json, "Resources/0/emails"));
+	ASSERT_NOT_NULL(itest_jpath(r->json, "Resources/0/id"));
 
 	/* an extension attribute only */
-	r = list(fmt(SCIM "/Users?filter=%s&attributes=%s",
-	    enc("userName eq \"fu05\""), enc(U_ENT ":department")));
-	ASSERT_STR_EQ(js(r, "Resources/0/" U_ENT "/department"), "Dept1");
-	ASSERT_NULL(jp(r->json, "Resources/0/" U_ENT "/employeeNumber"));
-	ASSERT_NULL(jp(r->json, "Resources/0/userName"));
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s&attributes=%s",
+	    itest_urlenc("userName eq \"fu05\""),
+	    itest_urlenc(U_ENT ":department")));
+	ASSERT_STR_EQ(itest_jstr(r, "Resources/0/" U_ENT "/department"),
+	    "Dept1");
+	ASSERT_NULL(itest_jpath(r->json,
+	    "Resources/0/" U_ENT "/employeeNumber"));
+	ASSERT_NULL(itest_jpath(r->json, "Resources/0/userName"));
 
 	/* excludedAttributes */
-	r = list(fmt(SCIM "/Users?filter=%s&excludedAttributes=emails,name",
-	    enc("userName sw \"fu1\"")));
-	res = jp(r->json, "Resources");
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s"
+	    "&excludedAttributes=emails,name",
+	    itest_urlenc("userName sw \"fu1\"")));
+	res = itest_jpath(r->json, "Resources");
 	ASSERT_INT_EQ(json_array_size(res), 10);
 	json_array_foreach(res, i, v) {
 		ASSERT_NOT_NULL(json_object_get(v, "id"));
@@ -1167,26 +824,27 @@ t_projection(void)
 		ASSERT_NULL(json_object_get(v, "name"));
 	}
 	/* id is returned always, even when excluded */
-	r = list(fmt(SCIM "/Users?filter=%s&excludedAttributes=id",
-	    enc("userName eq \"fu02\"")));
-	ASSERT_STR_EQ(js(r, "Resources/0/id"), seed_id[2]);
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s&excludedAttributes=id",
+	    itest_urlenc("userName eq \"fu02\"")));
+	ASSERT_STR_EQ(itest_jstr(r, "Resources/0/id"), seed_id[2]);
 
 	/* on a single resource */
-	r = call("GET", fmt("%s?attributes=userName", user_path(seed_id[3])),
+	r = itest_call("GET",
+	    itest_fmt("%s?attributes=userName", itest_user_path(seed_id[3])),
 	    NULL);
 	CHECK_STATUS(r, 200);
-	ASSERT_STR_EQ(js(r, "userName"), "fu03");
-	ASSERT_STR_EQ(js(r, "id"), seed_id[3]);
-	ASSERT_NULL(jp(r->json, "emails"));
-	ASSERT_NULL(jp(r->json, "nickName"));
-	r = call("GET", fmt("%s?excludedAttributes=nickName,groups",
-	    user_path(seed_id[3])), NULL);
+	ASSERT_STR_EQ(itest_jstr(r, "userName"), "fu03");
+	ASSERT_STR_EQ(itest_jstr(r, "id"), seed_id[3]);
+	ASSERT_NULL(itest_jpath(r->json, "emails"));
+	ASSERT_NULL(itest_jpath(r->json, "nickName"));
+	r = itest_call("GET", itest_fmt("%s?excludedAttributes=nickName,groups",
+	    itest_user_path(seed_id[3])), NULL);
 	CHECK_STATUS(r, 200);
-	ASSERT_NULL(jp(r->json, "nickName"));
-	ASSERT_NOT_NULL(jp(r->json, "emails"));
+	ASSERT_NULL(itest_jpath(r->json, "nickName"));
+	ASSERT_NOT_NULL(itest_jpath(r->json, "emails"));
 
 	/* both at once -> 400 invalidSyntax */
-	r = call("GET", SCIM "/Users?attributes=userName"
+	r = itest_call("GET", SCIM "/Users?attributes=userName"
 	    "&excludedAttributes=emails", NULL);
 	CHECK_ERROR(r, 400, "invalidSyntax");
 }
@@ -1198,38 +856,42 @@ t_search_post(void)
 	json_t *res, *v;
 	size_t i;
 
-	pool_reset();
-	r = call("POST", SCIM "/Users/.search", "{\"schemas\":[\"" M_SEARCH
+	itest_pool_reset();
+	r = itest_call("POST", SCIM "/Users/.search",
+	    "{\"schemas\":[\"" M_SEARCH
 	    "\"],\"filter\":\"userName sw \\\"fu1\\\"\",\"startIndex\":1,"
 	    "\"count\":5,\"sortBy\":\"userName\",\"sortOrder\":\"descending\","
 	    "\"attributes\":[\"userName\"]}");
 	CHECK_STATUS(r, 200);
-	check_scim_ct(r);
-	ASSERT_TRUE(arr_has_str(jp(r->json, "schemas"), M_LIST));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 10);
+	itest_assert_scim_ct(r);
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, "schemas"), M_LIST));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 10);
 	CHECK_PAGE(r, 19, -1, 5);
-	res = jp(r->json, "Resources");
+	res = itest_jpath(r->json, "Resources");
 	json_array_foreach(res, i, v) {
 		ASSERT_NULL(json_object_get(v, "emails"));
 		ASSERT_NOT_NULL(json_object_get(v, "id"));
 	}
 
-	r = call("POST", SCIM "/Users/.search", "{\"schemas\":[\"" M_SEARCH
+	r = itest_call("POST", SCIM "/Users/.search",
+	    "{\"schemas\":[\"" M_SEARCH
 	    "\"],\"filter\":\"emails[type eq \\\"home\\\"] and "
 	    "userType eq \\\"Contractor\\\"\",\"excludedAttributes\":"
 	    "[\"emails\"],\"sortBy\":\"userName\"}");
 	CHECK_STATUS(r, 200);
-	ASSERT_INT_EQ(ji(r, "totalResults"), 5);
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 5);
 	CHECK_PAGE(r, 21, 2, 5);
-	ASSERT_NULL(jp(r->json, "Resources/0/emails"));
+	ASSERT_NULL(itest_jpath(r->json, "Resources/0/emails"));
 
-	r = call("POST", SCIM "/Users/.search", "{\"schemas\":[\"" M_SEARCH
+	r = itest_call("POST", SCIM "/Users/.search",
+	    "{\"schemas\":[\"" M_SEARCH
 	    "\"],\"filter\":\"userName eq \\\"none-here\\\"\"}");
 	CHECK_STATUS(r, 200);
-	ASSERT_INT_EQ(ji(r, "totalResults"), 0);
-	ASSERT_INT_EQ(jlen(r, "Resources"), 0);
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 0);
+	ASSERT_INT_EQ(itest_jlen(r, "Resources"), 0);
 
-	r = call("POST", SCIM "/Users/.search", "{\"schemas\":[\"" M_SEARCH
+	r = itest_call("POST", SCIM "/Users/.search",
+	    "{\"schemas\":[\"" M_SEARCH
 	    "\"],\"filter\":\"userName eq\"}");
 	CHECK_ERROR(r, 400, "invalidFilter");
 }
@@ -1239,29 +901,29 @@ t_search_post(void)
 static void
 check_meta(const struct itest_resp *r, const char *id, long long version)
 {
-	const char *loc = js(r, "meta/location");
+	const char *loc = itest_jstr(r, "meta/location");
 
-	check_scim_ct(r);
-	ASSERT_STR_EQ(js(r, "id"), id);
-	ASSERT_STR_EQ(js(r, "meta/resourceType"), "User");
-	ASSERT_TRUE(is_datetime(js(r, "meta/created")));
-	ASSERT_TRUE(is_datetime(js(r, "meta/lastModified")));
-	ASSERT_TRUE(ends_with(loc, fmt(SCIM "/Users/%s", id)));
+	itest_assert_scim_ct(r);
+	ASSERT_STR_EQ(itest_jstr(r, "id"), id);
+	ASSERT_STR_EQ(itest_jstr(r, "meta/resourceType"), "User");
+	ASSERT_TRUE(itest_is_datetime(itest_jstr(r, "meta/created")));
+	ASSERT_TRUE(itest_is_datetime(itest_jstr(r, "meta/lastModified")));
+	ASSERT_TRUE(itest_ends_with(loc, itest_fmt(SCIM "/Users/%s", id)));
 	ASSERT_TRUE(strncmp(loc, "http", 4) == 0);
-	ASSERT_INT_EQ(etag_num(js(r, "meta/version")), version);
-	ASSERT_STR_EQ(r->etag, js(r, "meta/version"));
-	ASSERT_TRUE(arr_has_str(jp(r->json, "schemas"), U_CORE));
-	ASSERT_NULL(jp(r->json, "password"));
+	ASSERT_INT_EQ(itest_etag_num(itest_jstr(r, "meta/version")), version);
+	ASSERT_STR_EQ(r->etag, itest_jstr(r, "meta/version"));
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_CORE));
+	ASSERT_NULL(itest_jpath(r->json, "password"));
 }
 
 static void
 t_create(void)
 {
 	struct itest_resp *r, *g;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 
-	pool_reset();
-	r = create_user("{\"schemas\":[\"" U_CORE "\"],"
+	itest_pool_reset();
+	r = itest_create_user("{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"crud.create@example.net\","
 	    "\"name\":{\"givenName\":\"Cre\",\"familyName\":\"Ate\"},"
 	    "\"displayName\":\"Create Me\",\"active\":true,"
@@ -1272,31 +934,34 @@ t_create(void)
 	    "\"title\":\"Tester\"}", id);
 	check_meta(r, id, 1);
 	ASSERT_STR_EQ(r->etag, "W/\"1\"");
-	ASSERT_STR_EQ(r->location, js(r, "meta/location"));
-	ASSERT_STR_EQ(js(r, "meta/created"), js(r, "meta/lastModified"));
-	ASSERT_STR_EQ(js(r, "userName"), "crud.create@example.net");
-	ASSERT_STR_EQ(js(r, "name/givenName"), "Cre");
-	ASSERT_STR_EQ(js(r, "emails/0/value"), "crud.create@example.net");
-	ASSERT_TRUE(jtrue(r, "emails/0/primary"));
-	ASSERT_STR_EQ(js(r, "phoneNumbers/0/value"), "+1 555 0100");
-	ASSERT_TRUE(jtrue(r, "active"));
-	ASSERT_TRUE(jp(r->json, "groups") == NULL ||
-	    jlen(r, "groups") == 0);
+	ASSERT_STR_EQ(r->location, itest_jstr(r, "meta/location"));
+	ASSERT_STR_EQ(itest_jstr(r, "meta/created"),
+	    itest_jstr(r, "meta/lastModified"));
+	ASSERT_STR_EQ(itest_jstr(r, "userName"), "crud.create@example.net");
+	ASSERT_STR_EQ(itest_jstr(r, "name/givenName"), "Cre");
+	ASSERT_STR_EQ(itest_jstr(r, "emails/0/value"),
+	    "crud.create@example.net");
+	ASSERT_TRUE(itest_jtrue(r, "emails/0/primary"));
+	ASSERT_STR_EQ(itest_jstr(r, "phoneNumbers/0/value"), "+1 555 0100");
+	ASSERT_TRUE(itest_jtrue(r, "active"));
+	ASSERT_TRUE(itest_jpath(r->json, "groups") == NULL ||
+	    itest_jlen(r, "groups") == 0);
 
-	g = call("GET", user_path(id), NULL);
+	g = itest_call("GET", itest_user_path(id), NULL);
 	CHECK_STATUS(g, 200);
 	check_meta(g, id, 1);
 	ASSERT_STR_EQ(g->etag, "W/\"1\"");
-	ASSERT_STR_EQ(js(g, "title"), "Tester");
-	ASSERT_STR_EQ(js(g, "meta/created"), js(r, "meta/created"));
-	ASSERT_STR_EQ(js(g, "meta/location"), r->location);
+	ASSERT_STR_EQ(itest_jstr(g, "title"), "Tester");
+	ASSERT_STR_EQ(itest_jstr(g, "meta/created"),
+	    itest_jstr(r, "meta/created"));
+	ASSERT_STR_EQ(itest_jstr(g, "meta/location"), r->location);
 
 	/* the Location URL itself serves the resource */
 	ASSERT_TRUE(strncmp(r->location, itest->addr,
 	    strlen(itest->addr)) == 0);
-	g = call("GET", r->location + strlen(itest->addr), NULL);
+	g = itest_call("GET", r->location + strlen(itest->addr), NULL);
 	CHECK_STATUS(g, 200);
-	ASSERT_STR_EQ(js(g, "id"), id);
+	ASSERT_STR_EQ(itest_jstr(g, "id"), id);
 }
 
 static void
@@ -1304,23 +969,27 @@ t_get_missing(void)
 {
 	struct itest_resp *r;
 
-	pool_reset();
-	r = call("GET", SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
+	itest_pool_reset();
+	r = itest_call("GET",
+	    SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
 	    NULL);
 	CHECK_ERROR(r, 404, NULL);
-	check_scim_ct(r);
-	r = call("GET", SCIM "/Users/not-a-uuid", NULL);
+	itest_assert_scim_ct(r);
+	r = itest_call("GET", SCIM "/Users/not-a-uuid", NULL);
 	CHECK_ERROR(r, 404, NULL);
-	r = call("GET", SCIM "/Users/%27%3B%20drop%20table%20x", NULL);
+	r = itest_call("GET", SCIM "/Users/%27%3B%20drop%20table%20x", NULL);
 	CHECK_ERROR(r, 404, NULL);
-	r = call("PUT", SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
+	r = itest_call("PUT",
+	    SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
 	    "{\"schemas\":[\"" U_CORE "\"],\"userName\":\"ghost\"}");
 	CHECK_ERROR(r, 404, NULL);
-	r = call("PATCH", SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
-	    patch_body("[{\"op\":\"replace\",\"path\":\"title\","
+	r = itest_call("PATCH",
+	    SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
+	    itest_patch_body("[{\"op\":\"replace\",\"path\":\"title\","
 	    "\"value\":\"x\"}]"));
 	CHECK_ERROR(r, 404, NULL);
-	r = call("DELETE", SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
+	r = itest_call("DELETE",
+	    SCIM "/Users/6f1f1d2e-0000-4000-8000-000000000000",
 	    NULL);
 	CHECK_ERROR(r, 404, NULL);
 }
@@ -1329,81 +998,86 @@ static void
 t_put(void)
 {
 	struct itest_resp *c, *r, *g;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 
-	pool_reset();
-	c = create_user("{\"schemas\":[\"" U_CORE "\",\"" U_ENT "\"],"
+	itest_pool_reset();
+	c = itest_create_user("{\"schemas\":[\"" U_CORE "\",\"" U_ENT "\"],"
 	    "\"userName\":\"crud.put@example.net\",\"externalId\":\"put-1\","
 	    "\"title\":\"Before\",\"nickName\":\"Nick\","
 	    "\"name\":{\"givenName\":\"Pu\",\"familyName\":\"T\"},"
 	    "\"emails\":[{\"value\":\"put@example.net\",\"type\":\"work\"}],"
 	    "\"" U_ENT "\":{\"department\":\"R&D\"}}", id);
-	ASSERT_STR_EQ(js(c, "" U_ENT "/department"), "R&D");
-	sleep_ms(20);
+	ASSERT_STR_EQ(itest_jstr(c, "" U_ENT "/department"), "R&D");
+	itest_sleep_ms(20);
 
 	/* a different id in the body is ignored (id is immutable) */
-	r = call("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"id\":\"11111111-2222-4333-8444-555555555555\","
 	    "\"userName\":\"crud.put@example.net\",\"displayName\":\"After\","
 	    "\"active\":false}");
 	CHECK_STATUS(r, 200);
 	check_meta(r, id, 2);
 	ASSERT_STR_EQ(r->etag, "W/\"2\"");
-	ASSERT_STR_EQ(js(r, "displayName"), "After");
-	ASSERT_TRUE(jfalse(r, "active"));
+	ASSERT_STR_EQ(itest_jstr(r, "displayName"), "After");
+	ASSERT_TRUE(itest_jfalse(r, "active"));
 	/* absent attributes are cleared */
-	ASSERT_NULL(jp(r->json, "title"));
-	ASSERT_NULL(jp(r->json, "nickName"));
-	ASSERT_NULL(jp(r->json, "name"));
-	ASSERT_NULL(jp(r->json, "emails"));
-	ASSERT_NULL(jp(r->json, "externalId"));
-	ASSERT_NULL(jp(r->json, U_ENT));
-	ASSERT_FALSE(arr_has_str(jp(r->json, "schemas"), U_ENT));
-	ASSERT_STR_EQ(js(r, "meta/created"), js(c, "meta/created"));
-	ASSERT_TRUE(strcmp(js(r, "meta/lastModified"),
-	    js(c, "meta/lastModified")) > 0);
+	ASSERT_NULL(itest_jpath(r->json, "title"));
+	ASSERT_NULL(itest_jpath(r->json, "nickName"));
+	ASSERT_NULL(itest_jpath(r->json, "name"));
+	ASSERT_NULL(itest_jpath(r->json, "emails"));
+	ASSERT_NULL(itest_jpath(r->json, "externalId"));
+	ASSERT_NULL(itest_jpath(r->json, U_ENT));
+	ASSERT_FALSE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_ENT));
+	ASSERT_STR_EQ(itest_jstr(r, "meta/created"),
+	    itest_jstr(c, "meta/created"));
+	ASSERT_TRUE(strcmp(itest_jstr(r, "meta/lastModified"),
+	    itest_jstr(c, "meta/lastModified")) > 0);
 
-	g = call("GET", user_path(id), NULL);
+	g = itest_call("GET", itest_user_path(id), NULL);
 	CHECK_STATUS(g, 200);
 	check_meta(g, id, 2);
-	ASSERT_NULL(jp(g->json, "title"));
-	ASSERT_NULL(jp(g->json, "emails"));
-	ASSERT_STR_EQ(js(g, "displayName"), "After");
-	g = call("GET", SCIM "/Users/11111111-2222-4333-8444-555555555555",
+	ASSERT_NULL(itest_jpath(g->json, "title"));
+	ASSERT_NULL(itest_jpath(g->json, "emails"));
+	ASSERT_STR_EQ(itest_jstr(g, "displayName"), "After");
+	g = itest_call("GET",
+	    SCIM "/Users/11111111-2222-4333-8444-555555555555",
 	    NULL);
 	CHECK_ERROR(g, 404, NULL);
 
 	/* PUT may change userName */
-	r = call("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"crud.put2@example.net\"}");
 	CHECK_STATUS(r, 200);
 	check_meta(r, id, 3);
-	ASSERT_STR_EQ(js(r, "userName"), "crud.put2@example.net");
-	ASSERT_NULL(jp(r->json, "displayName"));
+	ASSERT_STR_EQ(itest_jstr(r, "userName"), "crud.put2@example.net");
+	ASSERT_NULL(itest_jpath(r->json, "displayName"));
 
 	/* PUT without the required userName -> 400, nothing changed */
-	r = call("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"displayName\":\"x\"}");
 	ASSERT_INT_EQ(r->status, 400);
-	g = call("GET", user_path(id), NULL);
+	g = itest_call("GET", itest_user_path(id), NULL);
 	check_meta(g, id, 3);
-	ASSERT_NULL(jp(g->json, "displayName"));
+	ASSERT_NULL(itest_jpath(g->json, "displayName"));
 }
 
 static void
 t_patch(void)
 {
 	struct itest_resp *r, *g;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 	long long v;
 
-	pool_reset();
-	create_user("{\"schemas\":[\"" U_CORE "\"],"
+	itest_pool_reset();
+	itest_create_user("{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"crud.patch@example.net\",\"title\":\"Old\","
 	    "\"name\":{\"givenName\":\"Pat\",\"familyName\":\"Ch\"},"
 	    "\"emails\":[{\"value\":\"a@example.net\",\"type\":\"work\"}]}",
 	    id);
-	r = call("PATCH", user_path(id), patch_body("["
+	r = itest_call("PATCH", itest_user_path(id), itest_patch_body("["
 	    "{\"op\":\"replace\",\"path\":\"displayName\","
 	    "\"value\":\"Patched\"},"
 	    "{\"op\":\"add\",\"path\":\"emails\",\"value\":[{\"value\":"
@@ -1416,83 +1090,85 @@ t_patch(void)
 	    "\"value\":\"a2@example.net\"}]"));
 	CHECK_STATUS(r, 200);
 	check_meta(r, id, 2);
-	ASSERT_STR_EQ(js(r, "displayName"), "Patched");
-	ASSERT_NULL(jp(r->json, "title"));
-	ASSERT_STR_EQ(js(r, "name/givenName"), "Pet");
-	ASSERT_STR_EQ(js(r, "name/familyName"), "Ch");
-	ASSERT_INT_EQ(jlen(r, "emails"), 2);
-	ASSERT_STR_EQ(js(r, "emails/0/value"), "a2@example.net");
-	ASSERT_STR_EQ(js(r, "emails/1/value"), "b@example.net");
-	ASSERT_STR_EQ(js(r, "userName"), "crud.patch@example.net");
+	ASSERT_STR_EQ(itest_jstr(r, "displayName"), "Patched");
+	ASSERT_NULL(itest_jpath(r->json, "title"));
+	ASSERT_STR_EQ(itest_jstr(r, "name/givenName"), "Pet");
+	ASSERT_STR_EQ(itest_jstr(r, "name/familyName"), "Ch");
+	ASSERT_INT_EQ(itest_jlen(r, "emails"), 2);
+	ASSERT_STR_EQ(itest_jstr(r, "emails/0/value"), "a2@example.net");
+	ASSERT_STR_EQ(itest_jstr(r, "emails/1/value"), "b@example.net");
+	ASSERT_STR_EQ(itest_jstr(r, "userName"), "crud.patch@example.net");
 
-	g = call("GET", user_path(id), NULL);
+	g = itest_call("GET", itest_user_path(id), NULL);
 	CHECK_STATUS(g, 200);
 	check_meta(g, id, 2);
 	ASSERT_TRUE(json_equal(g->json, r->json));
 
 	/* every change bumps the version */
 	v = 2;
-	r = call("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"active\",\"value\":false}]"));
 	CHECK_STATUS(r, 200);
-	ASSERT_TRUE(etag_num(js(r, "meta/version")) > v);
-	v = etag_num(js(r, "meta/version"));
-	ASSERT_STR_EQ(r->etag, js(r, "meta/version"));
-	ASSERT_TRUE(jfalse(r, "active"));
-	r = call("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	ASSERT_TRUE(itest_etag_num(itest_jstr(r, "meta/version")) > v);
+	v = itest_etag_num(itest_jstr(r, "meta/version"));
+	ASSERT_STR_EQ(r->etag, itest_jstr(r, "meta/version"));
+	ASSERT_TRUE(itest_jfalse(r, "active"));
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"value\":{\"active\":true,\"nickName\":\"Pp\"}}]"));
 	CHECK_STATUS(r, 200);
-	ASSERT_TRUE(etag_num(js(r, "meta/version")) > v);
-	ASSERT_TRUE(jtrue(r, "active"));
-	ASSERT_STR_EQ(js(r, "nickName"), "Pp");
-	v = etag_num(js(r, "meta/version"));
+	ASSERT_TRUE(itest_etag_num(itest_jstr(r, "meta/version")) > v);
+	ASSERT_TRUE(itest_jtrue(r, "active"));
+	ASSERT_STR_EQ(itest_jstr(r, "nickName"), "Pp");
+	v = itest_etag_num(itest_jstr(r, "meta/version"));
 
 	/* a bad PATCH changes nothing */
-	r = call("PATCH", user_path(id), patch_body("["
+	r = itest_call("PATCH", itest_user_path(id), itest_patch_body("["
 	    "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"No\"},"
 	    "{\"op\":\"replace\",\"path\":\"noSuchAttr\",\"value\":\"x\"}]"));
 	ASSERT_TRUE(r->status == 400);
-	r = call("PATCH", user_path(id), patch_body("["
+	r = itest_call("PATCH", itest_user_path(id), itest_patch_body("["
 	    "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"No\"},"
 	    "{\"op\":\"replace\",\"path\":\"id\",\"value\":\"x\"}]"));
 	CHECK_ERROR(r, 400, "mutability");
-	r = call("PATCH", user_path(id), patch_body("["
+	r = itest_call("PATCH", itest_user_path(id), itest_patch_body("["
 	    "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"No\"},"
 	    "{\"op\":\"frobnicate\",\"path\":\"title\",\"value\":\"x\"}]"));
 	ASSERT_INT_EQ(r->status, 400);
-	g = call("GET", user_path(id), NULL);
-	ASSERT_STR_EQ(js(g, "displayName"), "Patched");
-	ASSERT_INT_EQ(etag_num(js(g, "meta/version")), v);
-	ASSERT_STR_EQ(js(g, "id"), id);
+	g = itest_call("GET", itest_user_path(id), NULL);
+	ASSERT_STR_EQ(itest_jstr(g, "displayName"), "Patched");
+	ASSERT_INT_EQ(itest_etag_num(itest_jstr(g, "meta/version")), v);
+	ASSERT_STR_EQ(itest_jstr(g, "id"), id);
 }
 
 static void
 t_delete(void)
 {
 	struct itest_resp *r;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 
-	pool_reset();
-	create_simple("crud.delete@example.net", id);
-	r = call("DELETE", user_path(id), NULL);
+	itest_pool_reset();
+	itest_create_user_named("crud.delete@example.net", id);
+	r = itest_call("DELETE", itest_user_path(id), NULL);
 	CHECK_STATUS(r, 204);
 	ASSERT_INT_EQ(r->body_len, 0);
-	r = call("GET", user_path(id), NULL);
+	r = itest_call("GET", itest_user_path(id), NULL);
 	CHECK_ERROR(r, 404, NULL);
-	r = call("DELETE", user_path(id), NULL);
+	r = itest_call("DELETE", itest_user_path(id), NULL);
 	CHECK_ERROR(r, 404, NULL);
-	r = list(fmt(SCIM "/Users?filter=%s",
-	    enc("userName eq \"crud.delete@example.net\"")));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 0);
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s",
+	    itest_urlenc("userName eq \"crud.delete@example.net\"")));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 0);
 	/* the name is free again */
-	create_simple("crud.delete@example.net", id);
+	itest_create_user_named("crud.delete@example.net", id);
 }
 
 static void
 t_etag(void)
 {
 	struct itest_resp *r, *g;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 	const char *h_inm1[] = { "If-None-Match: W/\"1\"", NULL };
 	const char *h_inm2[] = { "If-None-Match: W/\"2\"", NULL };
 	const char *h_im1[] = { "If-Match: W/\"1\"", NULL };
@@ -1501,118 +1177,109 @@ t_etag(void)
 	const char *h_imany[] = { "If-Match: *", NULL };
 	const char *h_imlist[] = { "If-Match: W/\"7\", W/\"4\"", NULL };
 
-	pool_reset();
-	create_simple("etag.user@example.net", id);
+	itest_pool_reset();
+	itest_create_user_named("etag.user@example.net", id);
 
-	r = call_h("GET", user_path(id), NULL, h_inm1);
+	r = itest_call_h("GET", itest_user_path(id), NULL, h_inm1);
 	CHECK_STATUS(r, 304);
 	ASSERT_INT_EQ(r->body_len, 0);
-	r = call_h("GET", user_path(id), NULL, h_inm2);
+	r = itest_call_h("GET", itest_user_path(id), NULL, h_inm2);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"1\"");
 
-	r = call_h("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call_h("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"etag.user@example.net\",\"title\":\"v2\"}",
 	    h_im1);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"2\"");
 
 	/* stale If-Match: 412, nothing changed */
-	r = call_h("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call_h("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"etag.user@example.net\",\"title\":\"stale\"}",
 	    h_im1);
 	CHECK_ERROR(r, 412, NULL);
-	r = call_h("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call_h("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"title\",\"value\":\"stale\"}]"), h_im1);
 	CHECK_ERROR(r, 412, NULL);
-	g = call("GET", user_path(id), NULL);
-	ASSERT_STR_EQ(js(g, "title"), "v2");
+	g = itest_call("GET", itest_user_path(id), NULL);
+	ASSERT_STR_EQ(itest_jstr(g, "title"), "v2");
 	ASSERT_STR_EQ(g->etag, "W/\"2\"");
 
 	/* old version no longer matches If-None-Match */
-	r = call_h("GET", user_path(id), NULL, h_inm1);
+	r = itest_call_h("GET", itest_user_path(id), NULL, h_inm1);
 	CHECK_STATUS(r, 200);
-	r = call_h("GET", user_path(id), NULL, h_inm2);
+	r = itest_call_h("GET", itest_user_path(id), NULL, h_inm2);
 	CHECK_STATUS(r, 304);
 
-	r = call_h("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call_h("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"title\",\"value\":\"v3\"}]"), h_im2);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"3\"");
-	ASSERT_STR_EQ(js(r, "title"), "v3");
+	ASSERT_STR_EQ(itest_jstr(r, "title"), "v3");
 
 	/* a strong tag with the same value, "*" and a list also match */
-	r = call_h("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call_h("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"title\",\"value\":\"v4\"}]"), h_im3s);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"4\"");
-	r = call_h("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call_h("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"title\",\"value\":\"v5\"}]"), h_imlist);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"5\"");
-	r = call_h("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call_h("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"etag.user@example.net\",\"title\":\"v6\"}",
 	    h_imany);
 	CHECK_STATUS(r, 200);
 	ASSERT_STR_EQ(r->etag, "W/\"6\"");
-	ASSERT_STR_EQ(js(r, "meta/version"), "W/\"6\"");
+	ASSERT_STR_EQ(itest_jstr(r, "meta/version"), "W/\"6\"");
 }
 
 static void
 t_uniqueness(void)
 {
 	struct itest_resp *r, *g;
-	char a[ID_SZ], b[ID_SZ];
+	char a[ITEST_ID_SZ], b[ITEST_ID_SZ];
 
-	pool_reset();
-	create_simple("alice", a);
-	r = call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
+	itest_pool_reset();
+	itest_create_user_named("alice", a);
+	r = itest_call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"ALICE\"}");
 	CHECK_ERROR(r, 409, "uniqueness");
-	check_scim_ct(r);
-	r = call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
+	itest_assert_scim_ct(r);
+	r = itest_call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"alice\"}");
 	CHECK_ERROR(r, 409, "uniqueness");
-	r = list(fmt(SCIM "/Users?filter=%s", enc("userName eq \"alice\"")));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 1);
-	ASSERT_STR_EQ(js(r, "Resources/0/id"), a);
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s",
+	    itest_urlenc("userName eq \"alice\"")));
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 1);
+	ASSERT_STR_EQ(itest_jstr(r, "Resources/0/id"), a);
 
-	create_simple("bob", b);
-	r = call("PUT", user_path(b), "{\"schemas\":[\"" U_CORE "\"],"
+	itest_create_user_named("bob", b);
+	r = itest_call("PUT", itest_user_path(b),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"Alice\"}");
 	CHECK_ERROR(r, 409, "uniqueness");
-	r = call("PATCH", user_path(b), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(b),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"userName\",\"value\":\"aLiCe\"}]"));
 	CHECK_ERROR(r, 409, "uniqueness");
-	g = call("GET", user_path(b), NULL);
-	ASSERT_STR_EQ(js(g, "userName"), "bob");
+	g = itest_call("GET", itest_user_path(b), NULL);
+	ASSERT_STR_EQ(itest_jstr(g, "userName"), "bob");
 	ASSERT_STR_EQ(g->etag, "W/\"1\"");
 
 	/* renaming to one's own name in another case is allowed */
-	r = call("PATCH", user_path(a), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(a),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"userName\",\"value\":\"Alice\"}]"));
 	CHECK_STATUS(r, 200);
-	ASSERT_STR_EQ(js(r, "userName"), "Alice");
-}
-
-/* Run a query printing one number; return it. */
-static long long
-sql_num(const char *sql)
-{
-	char out[256];
-	size_t n;
-	uint64_t v;
-	int rc;
-
-	rc = itest_sql(itest, out, sizeof(out), sql);
-	if (rc != 0)
-		TL_FAIL("psql exit %d for: %s", rc, sql);
-	n = strlen(out);
-	while (n > 0 && isspace((unsigned char)out[n - 1]))
-		out[--n] = '\0';
-	if (parse_u64(out, 0, UINT64_MAX / 2, &v) != 0)
-		TL_FAIL("not a number: \"%s\" from %s", out, sql);
-	return (long long)v;
+	ASSERT_STR_EQ(itest_jstr(r, "userName"), "Alice");
 }
 
 static void
@@ -1621,11 +1288,12 @@ check_no_secret(const char *secret)
 	char out[4096];
 	int rc;
 
-	if (sql_num(fmt("SELECT count(*) FROM scim_user t "
+	if (itest_sql_num(itest_fmt("SELECT count(*) FROM scim_user t "
 	    "WHERE t::text LIKE '%%%s%%'", secret)) != 0)
 		TL_FAIL("scim_user rows hold the password");
 	/* nor in any other table */
-	rc = itest_sql(itest, out, sizeof(out), fmt("SELECT table_name FROM "
+	rc = itest_sql(itest, out, sizeof(out),
+	    itest_fmt("SELECT table_name FROM "
 	    "information_schema.tables WHERE table_schema NOT IN "
 	    "('pg_catalog','information_schema') AND table_type = "
 	    "'BASE TABLE' AND query_to_xml(format('SELECT 1 FROM %%I.%%I t "
@@ -1641,39 +1309,44 @@ static void
 t_password(void)
 {
 	struct itest_resp *r;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 
-	pool_reset();
-	r = create_user("{\"schemas\":[\"" U_CORE "\"],"
+	itest_pool_reset();
+	r = itest_create_user("{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"pw.user@example.net\","
 	    "\"password\":\"Pw-Secret-7c1e42aa\"}", id);
-	ASSERT_NULL(jp(r->json, "password"));
+	ASSERT_NULL(itest_jpath(r->json, "password"));
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	r = call("GET", user_path(id), NULL);
-	ASSERT_NULL(jp(r->json, "password"));
+	r = itest_call("GET", itest_user_path(id), NULL);
+	ASSERT_NULL(itest_jpath(r->json, "password"));
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	r = call("GET", fmt("%s?attributes=password,userName", user_path(id)),
+	r = itest_call("GET",
+	    itest_fmt("%s?attributes=password,userName", itest_user_path(id)),
 	    NULL);
 	CHECK_STATUS(r, 200);
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	ASSERT_NULL(jp(r->json, "password"));
+	ASSERT_NULL(itest_jpath(r->json, "password"));
 
-	r = call("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"pw.user@example.net\","
 	    "\"password\":\"Pw-Secret-PUT-88aa\"}");
 	CHECK_STATUS(r, 200);
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	r = call("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"password\",\"value\":\"Pw-Secret-PATCH-55bb\"}]"));
 	CHECK_STATUS(r, 200);
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	r = call("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"value\":{\"password\":\"Pw-Secret-NOPATH-66cc\"}}]"));
 	CHECK_STATUS(r, 200);
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
-	r = list(fmt(SCIM "/Users?filter=%s", enc("userName eq "
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s",
+	    itest_urlenc("userName eq "
 	    "\"pw.user@example.net\"")));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 1);
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 1);
 	ASSERT_NULL(strstr(r->body, "Pw-Secret"));
 	check_no_secret("Pw-Secret");
 }
@@ -1682,11 +1355,11 @@ static void
 t_extensions(void)
 {
 	struct itest_resp *r, *g;
-	char mgr[ID_SZ], id[ID_SZ];
+	char mgr[ITEST_ID_SZ], id[ITEST_ID_SZ];
 	json_t *body, *want_ent, *want_pam;
 
-	pool_reset();
-	create_simple("ext.manager@example.net", mgr);
+	itest_pool_reset();
+	itest_create_user_named("ext.manager@example.net", mgr);
 	want_ent = json_pack("{sssssssssss{ss}}",
 	    "employeeNumber", "E-1001", "costCenter", "CC-42",
 	    "organization", "Example Corp", "division", "Infra",
@@ -1701,20 +1374,20 @@ t_extensions(void)
 	body = json_pack("{s[sss]sssOsO}", "schemas", U_CORE, U_ENT, U_PAM,
 	    "userName", "ext.user@example.net", U_ENT, want_ent, U_PAM,
 	    want_pam);
-	r = create_user(dump(body), id);
-	ASSERT_TRUE(arr_has_str(jp(r->json, "schemas"), U_ENT));
-	ASSERT_TRUE(arr_has_str(jp(r->json, "schemas"), U_PAM));
-	ASSERT_TRUE(arr_has_str(jp(r->json, "schemas"), U_CORE));
-	if (!json_subset(want_ent, jp(r->json, U_ENT)) ||
-	    !json_subset(want_pam, jp(r->json, U_PAM))) {
+	r = itest_create_user(itest_dump(body), id);
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_ENT));
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_PAM));
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_CORE));
+	if (!json_subset(want_ent, itest_jpath(r->json, U_ENT)) ||
+	    !json_subset(want_pam, itest_jpath(r->json, U_PAM))) {
 		json_decref(want_ent);
 		json_decref(want_pam);
 		TL_FAIL("extension round trip (POST): %.600s", r->body);
 	}
-	g = call("GET", user_path(id), NULL);
+	g = itest_call("GET", itest_user_path(id), NULL);
 	CHECK_STATUS(g, 200);
-	if (!json_subset(want_ent, jp(g->json, U_ENT)) ||
-	    !json_subset(want_pam, jp(g->json, U_PAM))) {
+	if (!json_subset(want_ent, itest_jpath(g->json, U_ENT)) ||
+	    !json_subset(want_pam, itest_jpath(g->json, U_PAM))) {
 		json_decref(want_ent);
 		json_decref(want_pam);
 		TL_FAIL("extension round trip (GET): %.600s", g->body);
@@ -1723,7 +1396,7 @@ t_extensions(void)
 	json_decref(want_pam);
 
 	/* PATCH extension attributes by URN-qualified paths */
-	r = call("PATCH", user_path(id), patch_body("["
+	r = itest_call("PATCH", itest_user_path(id), itest_patch_body("["
 	    "{\"op\":\"replace\",\"path\":\"" U_PAM ":riskLevel\","
 	    "\"value\":\"critical\"},"
 	    "{\"op\":\"add\",\"path\":\"" U_PAM ":adminRoles\","
@@ -1732,57 +1405,62 @@ t_extensions(void)
 	    "\"value\":\"" "00000000-0000-4000-8000-000000000001" "\"},"
 	    "{\"op\":\"remove\",\"path\":\"" U_ENT ":costCenter\"}]"));
 	CHECK_STATUS(r, 200);
-	ASSERT_STR_EQ(js(r, U_PAM "/riskLevel"), "critical");
-	ASSERT_INT_EQ(jlen(r, U_PAM "/adminRoles"), 3);
-	ASSERT_TRUE(arr_has_str(jp(r->json, U_PAM "/adminRoles"), "root"));
-	ASSERT_TRUE(arr_has_str(jp(r->json, U_PAM "/adminRoles"), "db-admin"));
-	ASSERT_STR_EQ(js(r, U_ENT "/manager/value"),
+	ASSERT_STR_EQ(itest_jstr(r, U_PAM "/riskLevel"), "critical");
+	ASSERT_INT_EQ(itest_jlen(r, U_PAM "/adminRoles"), 3);
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, U_PAM "/adminRoles"),
+	    "root"));
+	ASSERT_TRUE(itest_arr_has_str(itest_jpath(r->json, U_PAM "/adminRoles"),
+	    "db-admin"));
+	ASSERT_STR_EQ(itest_jstr(r, U_ENT "/manager/value"),
 	    "00000000-0000-4000-8000-000000000001");
-	ASSERT_NULL(jp(r->json, U_ENT "/costCenter"));
-	ASSERT_STR_EQ(js(r, U_ENT "/employeeNumber"), "E-1001");
-	ASSERT_TRUE(jtrue(r, U_PAM "/privileged"));
-	ASSERT_INT_EQ(ji(r, U_PAM "/maxJitDurationSeconds"), 3600);
+	ASSERT_NULL(itest_jpath(r->json, U_ENT "/costCenter"));
+	ASSERT_STR_EQ(itest_jstr(r, U_ENT "/employeeNumber"), "E-1001");
+	ASSERT_TRUE(itest_jtrue(r, U_PAM "/privileged"));
+	ASSERT_INT_EQ(itest_jint(r, U_PAM "/maxJitDurationSeconds"), 3600);
 
 	/* found by an extension filter */
-	r = list(fmt(SCIM "/Users?filter=%s", enc(U_PAM ":riskLevel eq "
+	r = itest_list(itest_fmt(SCIM "/Users?filter=%s",
+	    itest_urlenc(U_PAM ":riskLevel eq "
 	    "\"critical\" and " U_PAM ":adminRoles eq \"root\"")));
-	ASSERT_INT_EQ(ji(r, "totalResults"), 1);
-	ASSERT_STR_EQ(js(r, "Resources/0/id"), id);
+	ASSERT_INT_EQ(itest_jint(r, "totalResults"), 1);
+	ASSERT_STR_EQ(itest_jstr(r, "Resources/0/id"), id);
 
 	/* wrong type in an extension -> 400 invalidValue, unchanged */
-	r = call("PATCH", user_path(id), patch_body("[{\"op\":\"replace\","
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body("[{\"op\":\"replace\","
 	    "\"path\":\"" U_PAM ":maxJitDurationSeconds\","
 	    "\"value\":\"abc\"}]"));
 	CHECK_ERROR(r, 400, "invalidValue");
-	r = call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\",\""
+	r = itest_call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\",\""
 	    U_PAM "\"],\"userName\":\"ext.bad@example.net\",\"" U_PAM
 	    "\":{\"privileged\":\"maybe\"}}");
 	CHECK_ERROR(r, 400, "invalidValue");
 	/* extension attributes without their URN in schemas */
-	r = call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("POST", SCIM "/Users", "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"ext.bad2@example.net\",\"" U_PAM
 	    "\":{\"privileged\":true}}");
 	ASSERT_INT_EQ(r->status, 400);
 
 	/* PUT without the extensions clears them */
-	r = call("PUT", user_path(id), "{\"schemas\":[\"" U_CORE "\"],"
+	r = itest_call("PUT", itest_user_path(id),
+	    "{\"schemas\":[\"" U_CORE "\"],"
 	    "\"userName\":\"ext.user@example.net\"}");
 	CHECK_STATUS(r, 200);
-	ASSERT_NULL(jp(r->json, U_ENT));
-	ASSERT_NULL(jp(r->json, U_PAM));
-	ASSERT_FALSE(arr_has_str(jp(r->json, "schemas"), U_PAM));
-	g = call("GET", user_path(id), NULL);
-	ASSERT_NULL(jp(g->json, U_PAM));
+	ASSERT_NULL(itest_jpath(r->json, U_ENT));
+	ASSERT_NULL(itest_jpath(r->json, U_PAM));
+	ASSERT_FALSE(itest_arr_has_str(itest_jpath(r->json, "schemas"), U_PAM));
+	g = itest_call("GET", itest_user_path(id), NULL);
+	ASSERT_NULL(itest_jpath(g->json, U_PAM));
 }
 
 static void
 t_readonly_ignored(void)
 {
 	struct itest_resp *r;
-	char id[ID_SZ];
+	char id[ITEST_ID_SZ];
 
-	pool_reset();
-	r = create_user("{\"schemas\":[\"" U_CORE "\"],"
+	itest_pool_reset();
+	r = itest_create_user("{\"schemas\":[\"" U_CORE "\"],"
 	    "\"id\":\"99999999-9999-4999-8999-999999999999\","
 	    "\"userName\":\"ro.user@example.net\","
 	    "\"meta\":{\"resourceType\":\"User\",\"version\":\"W/\\\"42\\\"\","
@@ -1792,16 +1470,19 @@ t_readonly_ignored(void)
 	    id);
 	ASSERT_TRUE(strcmp(id, "99999999-9999-4999-8999-999999999999") != 0);
 	check_meta(r, id, 1);
-	ASSERT_TRUE(strcmp(js(r, "meta/created"), "2001-01-01T00:00:00Z")
-	    != 0);
-	ASSERT_TRUE(jp(r->json, "groups") == NULL || jlen(r, "groups") == 0);
+	ASSERT_TRUE(strcmp(itest_jstr(r, "meta/created"),
+	    "2001-01-01T00:00:00Z") != 0);
+	ASSERT_TRUE(itest_jpath(r->json, "groups") == NULL ||
+	    itest_jlen(r, "groups") == 0);
 	/* groups are read-only in PATCH */
-	r = call("PATCH", user_path(id), patch_body(fmt("[{\"op\":\"add\","
+	r = itest_call("PATCH", itest_user_path(id),
+	    itest_patch_body(itest_fmt("[{\"op\":\"add\","
 	    "\"path\":\"groups\",\"value\":[{\"value\":\"%s\"}]}]",
 	    group_a)));
 	CHECK_ERROR(r, 400, "mutability");
-	r = call("GET", user_path(id), NULL);
-	ASSERT_TRUE(jp(r->json, "groups") == NULL || jlen(r, "groups") == 0);
+	r = itest_call("GET", itest_user_path(id), NULL);
+	ASSERT_TRUE(itest_jpath(r->json, "groups") == NULL ||
+	    itest_jlen(r, "groups") == 0);
 	ASSERT_STR_EQ(r->etag, "W/\"1\"");
 }
 

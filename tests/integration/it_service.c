@@ -14,56 +14,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SCIM_ERROR_URN	"urn:ietf:params:scim:api:messages:2.0:Error"
 #define USERS		"/scim/v2/Users"
 
 static int db_stopped;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* The server process exists and has not exited. */
-static int
-server_alive(void)
-{
-	int st;
-
-	if (itest->pid <= 0)
-		return 0;
-	if (waitpid(itest->pid, &st, WNOHANG) == itest->pid) {
-		fprintf(stderr, "  server exited, status %d\n", st);
-		itest->pid = 0;
-		return 0;
-	}
-	return kill(itest->pid, 0) == 0;
-}
 
 /*
  * Every test starts from the default server on a running database, so
@@ -76,7 +38,7 @@ fresh(void)
 		ASSERT_INT_EQ(itest_db_start(itest), 0);
 		db_stopped = 0;
 	}
-	if (itest->extra_config[0] != '\0' || !server_alive()) {
+	if (itest->extra_config[0] != '\0' || !itest_server_alive(itest)) {
 		itest->extra_config[0] = '\0';
 		ASSERT_INT_EQ(itest_server_start(itest), 0);
 	}
@@ -90,12 +52,6 @@ restore_default(void)
 	itest->extra_config[0] = '\0';
 	ASSERT_INT_EQ(itest_server_start(itest), 0);
 }
-
-#define ASSERT_SCIM_ERROR(r, st, types) do {				\
-	char why_[512];							\
-	if (!itest_check_error((r), (st), (types), why_, sizeof(why_)))	\
-		TL_FAIL("SCIM error %d: %s", (int)(st), why_);		\
-} while (0)
 
 /* Count of lines holding needle in the server log. */
 static int
@@ -313,7 +269,7 @@ t_auth_expired(void)
 
 	fresh();
 	make_token("it-expire", NULL, "1", tok, sizeof(tok));
-	sleep_ms(2200);
+	itest_sleep_ms(2200);
 	expect_401(tok, NULL);
 	/* still a bad token afterwards (no state flip-flop) */
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
@@ -421,7 +377,7 @@ t_token_list(void)
 	make_token("it-list-r", NULL, NULL, tok_r, sizeof(tok_r));
 	make_token("it-list-e", NULL, "1", tok_e, sizeof(tok_e));
 	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev), 0);
-	sleep_ms(2200);
+	itest_sleep_ms(2200);
 	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), list), 0);
 	/* never a secret: none of the token texts nor their tails */
 	ASSERT_TRUE(strstr(out, itest->token) == NULL);
@@ -479,7 +435,7 @@ t_body_too_large(void)
 		fprintf(stderr, "  without Expect: status %ld\n", r.status);
 	ASSERT_TRUE(rc != 0 || r.status == 413);
 	itest_resp_free(&r);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	/* a body of exactly body_max is not refused for its size (but
 	 * userName is far too long and schemas are missing) */
 	n--;
@@ -530,20 +486,20 @@ t_body_max_config(void)
 static char *
 wait_request_lines(long off, int want)
 {
-	long long deadline = now_ms() + 3000;
+	long long deadline = itest_now_ms() + 3000;
 	char *s;
 
 	for (;;) {
 		s = log_since(off);
 		if (s != NULL && count_in(s, "request rid=") >= want)
 			break;
-		if (now_ms() >= deadline)
+		if (itest_now_ms() >= deadline)
 			return s;
 		free(s);
-		sleep_ms(50);
+		itest_sleep_ms(50);
 	}
 	free(s);
-	sleep_ms(300);
+	itest_sleep_ms(300);
 	return log_since(off);
 }
 
@@ -558,7 +514,7 @@ t_request_log(void)
 	fresh();
 	ASSERT_TRUE(log_count("listening addr=") > 0);
 	ASSERT_TRUE(itest_log_contains(itest, "port="));
-	sleep_ms(200);
+	itest_sleep_ms(200);
 	off = log_size();
 	ASSERT_TRUE(off >= 0);
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
@@ -650,13 +606,13 @@ raw_connect(void)
 static int
 wait_closed(int fd, long ms, char *buf, size_t bufsz)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = itest_now_ms() + ms;
 	size_t used = 0;
 	char sink[1024];
 	ssize_t n;
 
 	buf[0] = '\0';
-	while (now_ms() < deadline) {
+	while (itest_now_ms() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, 50) <= 0)
@@ -709,15 +665,15 @@ t_conn_timeout(void)
 		TL_FAIL("server not serving next to idle connections");
 	}
 	itest_resp_free(&r);
-	t0 = now_ms();
+	t0 = itest_now_ms();
 	c1 = wait_closed(fd1, 6000, buf, sizeof(buf));
-	c2 = wait_closed(fd2, 6000 - (long)(now_ms() - t0), buf,
+	c2 = wait_closed(fd2, 6000 - (long)(itest_now_ms() - t0), buf,
 	    sizeof(buf));
 	close(fd1);
 	close(fd2);
 	ASSERT_TRUE(c1);
 	ASSERT_TRUE(c2);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	restore_default();
 }
 
@@ -760,7 +716,7 @@ t_garbage_http(void)
 			TL_FAIL("request %zu answered %.40s", i, buf);
 		if (strstr(buf, "root:") != NULL)
 			TL_FAIL("request %zu leaked a file", i);
-		ASSERT_TRUE(server_alive());
+		ASSERT_TRUE(itest_server_alive(itest));
 	}
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
 	    &r), 0);
@@ -778,14 +734,14 @@ t_db_outage(void)
 	fresh();
 	ASSERT_INT_EQ(itest_db_stop(itest), 0);
 	db_stopped = 1;
-	t0 = now_ms();
+	t0 = itest_now_ms();
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
 	    0);
 	ASSERT_SCIM_ERROR(&r, 503, NULL);
 	ASSERT_STR_EQ(r.retry_after, "1");
 	itest_resp_free(&r);
 	/* bounded by the connect and acquire timeouts, not hanging */
-	ASSERT_TRUE(now_ms() - t0 < 15000);
+	ASSERT_TRUE(itest_now_ms() - t0 < 15000);
 	ASSERT_INT_EQ(itest_http(itest, "POST", USERS, NULL,
 	    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
 	    "\"userName\":\"it-outage\"}", NULL, &r), 0);
@@ -802,22 +758,22 @@ t_db_outage(void)
 	    &r), 0);
 	ASSERT_INT_EQ(r.status, 200);
 	itest_resp_free(&r);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 
 	ASSERT_INT_EQ(itest_db_start(itest), 0);
 	db_stopped = 0;
-	deadline = now_ms() + 30000;
-	while (now_ms() < deadline) {
+	deadline = itest_now_ms() + 30000;
+	while (itest_now_ms() < deadline) {
 		if (itest_http(itest, "GET", USERS, NULL, NULL, NULL,
 		    &r) == 0 && r.status == 200)
 			ok = 1;
 		itest_resp_free(&r);
 		if (ok)
 			break;
-		sleep_ms(200);
+		itest_sleep_ms(200);
 	}
 	ASSERT_TRUE(ok);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/readyz", "", NULL, NULL,
 	    &r), 0);
 	ASSERT_INT_EQ(r.status, 200);
@@ -855,17 +811,17 @@ t_start_without_db(void)
 	itest_resp_free(&r);
 	ASSERT_INT_EQ(itest_db_start(itest), 0);
 	db_stopped = 0;
-	deadline = now_ms() + 30000;
-	while (now_ms() < deadline && !ok) {
+	deadline = itest_now_ms() + 30000;
+	while (itest_now_ms() < deadline && !ok) {
 		if (itest_http(itest, "GET", USERS, NULL, NULL, NULL,
 		    &r) == 0 && r.status == 200)
 			ok = 1;
 		itest_resp_free(&r);
 		if (!ok)
-			sleep_ms(200);
+			itest_sleep_ms(200);
 	}
 	ASSERT_TRUE(ok);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 }
 
 static void
@@ -875,13 +831,13 @@ t_sigterm(void)
 	int st;
 
 	fresh();
-	t0 = now_ms();
+	t0 = itest_now_ms();
 	st = itest_server_stop(itest, SIGTERM);
 	ASSERT_TRUE(st != -1);
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
 	/* idle server: well within http.drain_timeout (10 s) */
-	ASSERT_TRUE(now_ms() - t0 < 10000);
+	ASSERT_TRUE(itest_now_ms() - t0 < 10000);
 	ASSERT_TRUE(itest_log_contains(itest, "stopped"));
 	restore_default();
 }
@@ -948,7 +904,7 @@ t_sigterm_in_flight(void)
 		    "scim_user WHERE doc->>'userName' LIKE 'it-drain-%'") ==
 		    0 && out[0] != '0')
 			break;
-		sleep_ms(20);
+		itest_sleep_ms(20);
 	}
 	st = itest_server_stop(itest, SIGTERM);
 	pthread_join(th, NULL);
@@ -976,11 +932,11 @@ t_sigterm_short_drain(void)
 	snprintf(itest->extra_config, sizeof(itest->extra_config),
 	    "http.drain_timeout = 1");
 	ASSERT_INT_EQ(itest_server_start(itest), 0);
-	t0 = now_ms();
+	t0 = itest_now_ms();
 	st = itest_server_stop(itest, SIGINT);
 	ASSERT_TRUE(st != -1 && WIFEXITED(st));
 	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
-	ASSERT_TRUE(now_ms() - t0 < 3000);
+	ASSERT_TRUE(itest_now_ms() - t0 < 3000);
 	restore_default();
 }
 
@@ -1026,7 +982,7 @@ t_tls(void)
 	ASSERT_TRUE(rc != 0 || r.status != 200);
 	itest_resp_free(&r);
 	snprintf(itest->addr, sizeof(itest->addr), "%s", plain);
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	ASSERT_INT_EQ(itest_http(itest, "GET", "/healthz", "", NULL, NULL,
 	    &r), 0);
 	ASSERT_INT_EQ(r.status, 200);
@@ -1180,7 +1136,7 @@ t_migrate_twice(void)
 		v2++;
 	ASSERT_TRUE(v2 > v1);
 	/* the server keeps working during and after */
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 }
 
 static void
@@ -1208,7 +1164,7 @@ t_still_alive(void)
 	struct itest_resp r;
 
 	fresh();
-	ASSERT_TRUE(server_alive());
+	ASSERT_TRUE(itest_server_alive(itest));
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, NULL, NULL, NULL, &r),
 	    0);
 	ASSERT_INT_EQ(r.status, 200);

@@ -60,8 +60,8 @@ static int wd_keep;		/* ITEST_KEEP=1 */
 static volatile pid_t cur_child;	/* run_cmd's child (own group) */
 static pid_t *wd_server_pid;
 
-static long long
-now_ms(void)
+long long
+itest_now_ms(void)
 {
 	struct timespec ts;
 
@@ -69,8 +69,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-sleep_ms(long ms)
+void
+itest_sleep_ms(long ms)
 {
 	struct timespec ts;
 
@@ -87,7 +87,7 @@ sleep_ms(long ms)
 static int
 wait_bounded(pid_t pid, long timeout_ms, int killgrp)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = itest_now_ms() + timeout_ms;
 	int status = 0;
 	pid_t r;
 
@@ -97,9 +97,9 @@ wait_bounded(pid_t pid, long timeout_ms, int killgrp)
 			return status;
 		if (r == -1 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline)
+		if (itest_now_ms() >= deadline)
 			break;
-		sleep_ms(20);
+		itest_sleep_ms(20);
 	}
 	fprintf(stderr, "itest: pid %d did not exit in %ld ms, killing\n",
 	    (int)pid, timeout_ms);
@@ -176,14 +176,14 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 	cur_child = pid;
 	close(pfd[1]);
 	(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-	deadline = now_ms() + (long long)timeout_s * 1000;
+	deadline = itest_now_ms() + (long long)timeout_s * 1000;
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 
 		if (!eof && poll(&p, 1, 20) > 0)
 			eof = drain(pfd[0], out, outsz, &used);
 		else if (eof)
-			sleep_ms(20);
+			itest_sleep_ms(20);
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid) {
 			(void)drain(pfd[0], out, outsz, &used);
@@ -193,7 +193,7 @@ run_cmd(const char *const *argv, char *out, size_t outsz, int timeout_s)
 			status = -1;
 			break;
 		}
-		if (now_ms() >= deadline) {
+		if (itest_now_ms() >= deadline) {
 			fprintf(stderr, "itest: %s timed out after %d s\n",
 			    argv[0], timeout_s);
 			kill(-pid, SIGKILL);
@@ -238,9 +238,13 @@ type_listed(const char *list, const char *t)
 	}
 }
 
-int
-itest_check_error(const struct itest_resp *r, long status,
-    const char *scim_types, char *why, size_t whysz)
+/*
+ * itest_check_error with the Content-Type check optional: the callers
+ * of itest_assert_error check it on their own (itest_assert_scim_ct).
+ */
+static int
+check_error(const struct itest_resp *r, long status, const char *scim_types,
+    int check_ct, char *why, size_t whysz)
 {
 	const char *st, *ty;
 	char want[16];
@@ -254,7 +258,8 @@ itest_check_error(const struct itest_resp *r, long status,
 		    r->status, status, r->body != NULL ? r->body : "");
 		return 0;
 	}
-	if (strncasecmp(r->content_type, "application/scim+json", 21) != 0) {
+	if (check_ct &&
+	    strncasecmp(r->content_type, "application/scim+json", 21) != 0) {
 		snprintf(why, whysz, "Content-Type \"%s\"", r->content_type);
 		return 0;
 	}
@@ -298,6 +303,67 @@ itest_check_error(const struct itest_resp *r, long status,
 		return 0;
 	}
 	return 1;
+}
+
+int
+itest_check_error(const struct itest_resp *r, long status,
+    const char *scim_types, char *why, size_t whysz)
+{
+	return check_error(r, status, scim_types, 1, why, whysz);
+}
+
+void
+itest_assert_error(const struct itest_resp *r, long status,
+    const char *scim_type, int line)
+{
+	char why[512];
+
+	if (!check_error(r, status, scim_type != NULL ? scim_type : "", 0,
+	    why, sizeof(why)))
+		TL_FAIL("line %d: want SCIM error %ld/%s: %s", line, status,
+		    scim_type != NULL ? scim_type : "-", why);
+}
+
+int
+itest_server_alive(struct itest_env *env)
+{
+	int st;
+
+	if (env->pid <= 0)
+		return 0;
+	if (waitpid(env->pid, &st, WNOHANG) == env->pid) {
+		fprintf(stderr, "  server exited, status %d\n", st);
+		env->pid = 0;
+		return 0;
+	}
+	return kill(env->pid, 0) == 0;
+}
+
+void
+itest_assert_no_5xx(struct itest_env *env)
+{
+	struct itest_resp r;
+
+	/* sanitizer builds (VB_BINARY=build-asan/vaultbridge) report here */
+	ASSERT_FALSE(itest_log_contains(env, "Sanitizer"));
+	ASSERT_FALSE(itest_log_contains(env, "runtime error:"));
+	ASSERT_FALSE(itest_log_contains(env, "status=5"));
+	ASSERT_INT_EQ(itest_http(env, "GET", "/healthz", "", NULL, NULL, &r),
+	    0);
+	ASSERT_INT_EQ(r.status, 200);
+	itest_resp_free(&r);
+}
+
+void
+itest_assert_clean_exit(struct itest_env *env)
+{
+	int st;
+
+	ASSERT_TRUE(itest_server_alive(env));
+	st = itest_server_stop(env, SIGTERM);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	ASSERT_FALSE(itest_log_contains(env, "Sanitizer"));
 }
 
 static void
@@ -638,9 +704,9 @@ itest_server_start(struct itest_env *env)
 	}
 	close(fd);
 	env->pid = pid;
-	deadline = now_ms() + ITEST_START_WAIT_MS;
+	deadline = itest_now_ms() + ITEST_START_WAIT_MS;
 	http_quiet = 1;
-	while (now_ms() < deadline) {
+	while (itest_now_ms() < deadline) {
 		struct itest_resp r;
 		int ok = 0;
 
@@ -658,7 +724,7 @@ itest_server_start(struct itest_env *env)
 		itest_resp_free(&r);
 		if (ok) {
 			/* best effort: wait for the pool, too */
-			while (now_ms() < deadline) {
+			while (itest_now_ms() < deadline) {
 				int ready = 0;
 
 				if (itest_http(env, "GET", "/readyz", "",
@@ -667,12 +733,12 @@ itest_server_start(struct itest_env *env)
 				itest_resp_free(&r);
 				if (ready)
 					break;
-				sleep_ms(50);
+				itest_sleep_ms(50);
 			}
 			http_quiet = 0;
 			return 0;
 		}
-		sleep_ms(50);
+		itest_sleep_ms(50);
 	}
 	http_quiet = 0;
 	fprintf(stderr, "itest: server not healthy after %d ms\n",

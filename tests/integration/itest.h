@@ -119,6 +119,134 @@ int itest_run(const char *const *argv, char *out, size_t outsz,
  */
 int itest_check_error(const struct itest_resp *r, long status,
     const char *scim_types, char *why, size_t whysz);
+/* Fail the running case unless itest_check_error accepts r. */
+#define ASSERT_SCIM_ERROR(r, st, types) do {				\
+	char why_[512];							\
+	if (!itest_check_error((r), (st), (types), why_, sizeof(why_)))	\
+		TL_FAIL("SCIM error %d: %s", (int)(st), why_);		\
+} while (0)
+
+/*
+ * Fail the running case (reporting the caller's line) unless r is a
+ * SCIM error with HTTP status status and scimType scim_type (NULL = no
+ * scimType). As itest_check_error, but the Content-Type is not checked
+ * (itest_assert_scim_ct does that where a suite wants it).
+ */
+void itest_assert_error(const struct itest_resp *r, long status,
+    const char *scim_type, int line);
+#define CHECK_ERROR(r, st, ty) itest_assert_error((r), (st), (ty), __LINE__)
+
+/* Milliseconds of a monotonic clock. */
+long long itest_now_ms(void);
+/* Sleep ms milliseconds, resuming after signals. */
+void itest_sleep_ms(long ms);
+
+/* 1 if the server process exists and has not exited. An exit is
+ * reaped (env->pid set to 0) and its status printed. */
+int itest_server_alive(struct itest_env *env);
+/* Fail the running case if the server log holds a sanitizer report or
+ * a 5xx answer ("status=5"), or /healthz does not answer 200. */
+void itest_assert_no_5xx(struct itest_env *env);
+/* Fail the running case unless the server is alive, exits with status
+ * 0 on SIGTERM and logged no sanitizer report (under ASan/LSan a leak
+ * on any path the suite took shows up here). The server stays down. */
+void itest_assert_clean_exit(struct itest_env *env);
+
+/*
+ * Case helpers (itest_util.c) for suites written as chains of calls on
+ * the environment itest. What they return is pooled: it stays valid
+ * until itest_pool_reset(), which each case calls first, so a failed
+ * assertion (longjmp) leaks nothing and the caller never frees. They
+ * fail the running case (TL_FAIL) on transport or allocation failure
+ * or a full pool (512 responses and 512 strings per case).
+ */
+
+/* Size of an id buffer filled by the helpers below. */
+#define ITEST_ID_SZ	64
+
+/* Free everything pooled so far. */
+void itest_pool_reset(void);
+/* Hand malloc'd p to the pool (fails the case if p is NULL); p. */
+void *itest_pool_keep(void *p);
+/* printf into a pooled string. */
+const char *itest_fmt(const char *f, ...)
+    __attribute__((format(printf, 1, 2)));
+/* s percent-encoded except RFC 3986 unreserved characters; pooled. */
+const char *itest_urlenc(const char *s);
+/* s with every occurrence of tok replaced by val; pooled. */
+const char *itest_subst(const char *s, const char *tok, const char *val);
+/* Compact JSON text of j; consumes j (NULL fails the case); pooled. */
+const char *itest_dump(json_t *j);
+
+/* itest_http with env->token; the response is pooled. hdrs as there. */
+struct itest_resp *itest_call_h(const char *method, const char *path,
+    const char *body, const char *const *hdrs);
+/* The same without extra headers. */
+struct itest_resp *itest_call(const char *method, const char *path,
+    const char *body);
+
+/*
+ * JSON by '/'-separated path ("meta/version", "Resources/0/id"; array
+ * indexes as numbers, keys may hold dots as schema URNs do). Borrowed
+ * from root / r->json. itest_jstr: NULL unless a string; itest_jint: -1
+ * unless an integer; itest_jlen: (size_t)-1 unless an array.
+ */
+json_t *itest_jpath(json_t *root, const char *path);
+const char *itest_jstr(const struct itest_resp *r, const char *path);
+long long itest_jint(const struct itest_resp *r, const char *path);
+int itest_jtrue(const struct itest_resp *r, const char *path);
+int itest_jfalse(const struct itest_resp *r, const char *path);
+size_t itest_jlen(const struct itest_resp *r, const char *path);
+/* 1 if the JSON array arr holds the string s. */
+int itest_arr_has_str(json_t *arr, const char *s);
+
+/* n of an ETag W/"n", or -1. */
+long long itest_etag_num(const char *etag);
+/* 1 if s (may be NULL) ends with suffix. */
+int itest_ends_with(const char *s, const char *suffix);
+/* 1 if s (may be NULL) starts like an xsd:dateTime. */
+int itest_is_datetime(const char *s);
+
+/* Fail the running case (reporting the caller's line) unless r has
+ * HTTP status status. */
+void itest_assert_status(const struct itest_resp *r, long status, int line);
+#define CHECK_STATUS(r, st) itest_assert_status((r), (st), __LINE__)
+/* Fail the running case unless r's Content-Type is application/scim+json. */
+void itest_assert_scim_ct(const struct itest_resp *r);
+/*
+ * Fail the running case (reporting line) unless the array at path of
+ * r ("members", "groups") holds exactly the values ids (NULL-terminated,
+ * any order); with no ids the array may be absent.
+ */
+void itest_assert_values(const struct itest_resp *r, const char *path,
+    const char *const *ids, int line);
+#define CHECK_MEMBERS(r, ...) do {					\
+	const char *const ids_[] = { __VA_ARGS__ };			\
+	itest_assert_values((r), "members", ids_, __LINE__);		\
+} while (0)
+#define CHECK_GROUPS(r, ...) do {					\
+	const char *const ids_[] = { __VA_ARGS__ };			\
+	itest_assert_values((r), "groups", ids_, __LINE__);		\
+} while (0)
+
+/* "/scim/v2/Users/<id>", "/scim/v2/Groups/<id>"; pooled. */
+const char *itest_user_path(const char *id);
+const char *itest_group_path(const char *id);
+/* A PatchOp body around the JSON array text ops; pooled. */
+const char *itest_patch_body(const char *ops);
+/* GET path: must be 200 with a SCIM Content-Type; pooled. */
+struct itest_resp *itest_get_ok(const char *path);
+/* GET path: the same and a ListResponse; pooled. */
+struct itest_resp *itest_list(const char *path);
+/* POST body to /Users or /Groups: must be 201 with a uuid id, copied
+ * to idout (ITEST_ID_SZ bytes); pooled. */
+struct itest_resp *itest_create_user(const char *body, char *idout);
+struct itest_resp *itest_create_group(const char *body, char *idout);
+/* The same for a body with userName user_name only. */
+struct itest_resp *itest_create_user_named(const char *user_name,
+    char *idout);
+/* Run an SQL query (itest_sql) that prints one number; that number. */
+long long itest_sql_num(const char *sql);
 
 /* main(): setup once, run every case, teardown, print
  * "N passed, N failed". A setup failure counts as one failed test. */
