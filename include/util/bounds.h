@@ -52,8 +52,27 @@
 #define LOG_LINE_MAX		2048
 #define LOG_CLIENT_STR_MAX	100	/* client strings are cut to this */
 
+/* policy (policy.dir, loaded at startup) */
+#define POLICY_FILE_MAX		(256 * 1024)	/* one policy file, bytes */
+#define POLICY_FILES_MAX	64	/* *.json files in policy.dir */
+#define POLICY_RULES_MAX	1024	/* safe rules, all files */
+#define POLICY_SETS_MAX		64	/* permission sets, all files */
+#define POLICY_ID_MAX		64	/* rule id or set name, bytes */
+#define POLICY_MATCH_MAX	256	/* one match string, bytes */
+#define POLICY_TEXT_MAX		1024	/* a "description", bytes */
+#define POLICY_SAFE_NAME_MAX	128	/* largest name.max_length */
+#define POLICY_RETENTION_DAYS_MAX 3650	/* retention_days, 10 years */
+
 /* database */
 #define DB_POOL_MAX		256
 #define DB_DSN_MAX		1024
+
+/* sealed secrets and master keys (crypto/seal) */
+#define SEAL_SECRET_MAX		(64 * 1024)	/* one sealed secret, bytes */
+#define SEAL_AD_MAX		512	/* associated data ("safe:../account:..") */
+#define SEAL_KEYRING_MAX	8	/* master keys loaded at once */
+#define SEAL_KEY_FILE_MAX	128	/* bytes read from a master key file */
+#define SEAL_CRED_NAME_MAX	255	/* systemd credential name in "cred:NAME" */
+#define SEAL_ERR_MAX		256	/* suggested size of a seal error buffer */
 
 #endif
