@@ -1,8 +1,8 @@
 #!/bin/sh
 # One command from a checkout to a running vaultbridge on Debian 12:
-# packages, build, a private PostgreSQL cluster in var/pg, the schema, an
-# admin token with every scope (var/admin.token, mode 0600) and the
-# server on 127.0.0.1:${VB_PORT:-8080}.
+# packages, build, a private PostgreSQL cluster in var/pg, the schema, the
+# lifecycle policy in policy/ (validated), an admin token with every scope
+# (var/admin.token, mode 0600) and the server on 127.0.0.1:${VB_PORT:-8080}.
 #
 #   scripts/quickstart.sh            serve in the foreground (Ctrl-C stops)
 #   scripts/quickstart.sh --detach   serve in the background, return once
@@ -179,6 +179,10 @@ vb --check-config >/dev/null || die "bad var/vaultbridge.conf"
 
 say "migrating the schema"
 vb migrate >&2 || die "migrate failed"
+# serve refuses a policy that does not validate: say so before starting it
+say "checking the lifecycle policy (policy.dir, default policy/)"
+vb policy check >&2 || die "the policy does not validate (see above;" \
+    "README.md, section Policy)"
 ensure_token
 
 running=$(server_pid)

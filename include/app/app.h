@@ -14,6 +14,7 @@ struct config;
 struct db_pool;
 struct http_route;
 struct auth_cache;
+struct policy;
 
 struct app {
 	const struct config *cfg;	/* read-only after start */
@@ -22,6 +23,9 @@ struct app {
 	unsigned nroutes;
 	char base_url[512];		/* scheme://host:port, no slash */
 	struct auth_cache *auth_cache;	/* NULL when auth_cache_ttl_ms = 0 */
+	const struct policy *policy;	/* lifecycle policy (policy.dir),
+					 * validated at start, immutable;
+					 * owned by app_serve */
 	atomic_uint_fast64_t requests;	/* served, for logs */
 	atomic_int in_flight;		/* requests being handled */
 };

@@ -44,6 +44,10 @@ struct config {
 	enum log_level log_level;
 	/* auth */
 	unsigned auth_cache_ttl_ms;	/* 0 = check every request in db */
+	/* policy */
+	char *policy_dir;		/* *.json policy files, default
+					 * "policy" (relative to the working
+					 * directory); NULL = no policy */
 };
 
 /*

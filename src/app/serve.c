@@ -15,6 +15,8 @@
 #include "db/pool.h"
 #include "http/auth.h"
 #include "http/server.h"
+#include "policy/policy.h"
+#include "util/bounds.h"
 #include "util/log.h"
 
 /*
@@ -46,6 +48,32 @@ serve_base_url(const struct config *cfg, char *out, size_t outsz)
 		log_error("base URL longer than %zu bytes", outsz - 1);
 		return ERR_CONFIG;
 	}
+	return 0;
+}
+
+/*
+ * The lifecycle policy, validated before anything listens: a policy
+ * that does not load stops serve (STYLE.md: a bad policy blocks
+ * startup). 0 or ERR_CONFIG/ERR_ALLOC, logged.
+ */
+static int
+serve_policy(const struct config *cfg, struct policy **out)
+{
+	char err[1024], clean[LOG_CLIENT_STR_MAX * 4 + 8];
+	int r;
+
+	if ((r = policy_load_dir(cfg->policy_dir, out, err,
+	    sizeof(err))) != 0) {
+		log_error("policy does not load, not starting: %s", err);
+		return r;
+	}
+	if (cfg->policy_dir == NULL)
+		log_warn("policy.dir is empty: no policy, no group becomes a "
+		    "safe");
+	else
+		log_info("policy loaded dir=%s safe_rules=%zu "
+		    "permission_sets=%zu", log_clean(cfg->policy_dir, clean,
+		    sizeof(clean)), policy_nrules(*out), policy_nsets(*out));
 	return 0;
 }
 
@@ -84,6 +112,7 @@ app_serve(const struct config *cfg)
 	struct db_pool_opts po;
 	struct app *app = NULL;
 	struct http_server *srv = NULL;
+	struct policy *policy = NULL;
 	sigset_t set, oset;
 	int sig = 0, r, e = 0, masked = 0;
 
@@ -103,6 +132,9 @@ app_serve(const struct config *cfg)
 	if ((r = serve_base_url(cfg, app->base_url,
 	    sizeof(app->base_url))) != 0)
 		goto out;
+	if ((r = serve_policy(cfg, &policy)) != 0)
+		goto out;
+	app->policy = policy;
 
 	memset(&po, 0, sizeof(po));
 	po.dsn = cfg->db_dsn;
@@ -174,6 +206,7 @@ out:
 			    atomic_load(&app->requests));
 		free(app);
 	}
+	policy_free(policy);
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &oset, NULL);
 	return r;

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "policy/policy.h"
 #include "util/log.h"
 
 #define CLI_ERR_MAX	1024
@@ -46,6 +47,8 @@ usage(FILE *f)
 	    "  token list                 id name scopes created expires "
 	    "state\n"
 	    "  token revoke ID_OR_NAME    revoke a token\n"
+	    "  policy check [DIR]         validate the lifecycle policy "
+	    "(policy.dir)\n"
 	    "  version                    print the version\n"
 	    "\n"
 	    "options:\n"
@@ -147,6 +150,31 @@ out:
 	return ret;
 }
 
+/*
+ * "policy check [DIR]": load and validate the policy of DIR (default
+ * policy.dir) as serve would; argv[0] is "policy", arguments were
+ * checked by main.
+ */
+static int
+cmd_policy_check(const struct config *cfg, int argc, char **argv)
+{
+	struct policy *p = NULL;
+	const char *dir = argc > 2 ? argv[2] : cfg->policy_dir;
+	char err[CLI_ERR_MAX];
+
+	if (policy_load_dir(dir, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vaultbridge: %s\n", err);
+		return CLI_EXIT_FAIL;
+	}
+	if (dir == NULL)
+		fputs("vaultbridge: policy.dir is empty: no policy, no group "
+		    "becomes a safe\n", stderr);
+	printf("policy ok: %zu safe rules, %zu permission sets\n",
+	    policy_nrules(p), policy_nsets(p));
+	policy_free(p);
+	return CLI_EXIT_OK;
+}
+
 static int
 cmd_serve(const struct config *cfg)
 {
@@ -219,9 +247,19 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	}
 	if (cmd != NULL && strcmp(cmd, "serve") != 0 &&
-	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "token") != 0)
+	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "token") != 0 &&
+	    strcmp(cmd, "policy") != 0)
 		return usage_error("unknown command '%s'", cmd);
-	if (cmd != NULL && strcmp(cmd, "token") != 0 && optind + 1 < argc)
+	if (cmd != NULL && strcmp(cmd, "policy") == 0) {
+		if (optind + 1 >= argc ||
+		    strcmp(argv[optind + 1], "check") != 0)
+			return usage_error("%s", "policy: expected "
+			    "'policy check [DIR]'");
+		if (optind + 3 < argc)
+			return usage_error("policy check: unexpected argument "
+			    "'%s'", argv[optind + 3]);
+	} else if (cmd != NULL && strcmp(cmd, "token") != 0 &&
+	    optind + 1 < argc)
 		return usage_error("unexpected argument '%s'",
 		    argv[optind + 1]);
 
@@ -246,6 +284,8 @@ main(int argc, char **argv)
 		ret = cmd_serve(cfg);
 	else if (strcmp(cmd, "migrate") == 0)
 		ret = cmd_migrate(cfg);
+	else if (strcmp(cmd, "policy") == 0)
+		ret = cmd_policy_check(cfg, argc - optind, argv + optind);
 	else
 		ret = token_cmd_main(cfg, argc - optind, argv + optind);
 	if (fflush(stdout) != 0 && ret == CLI_EXIT_OK)

@@ -97,6 +97,9 @@ static const struct cf_opt cf_opts[] = {
 	{ "auth.cache_ttl_ms", CF_UINT, "0", 0, 60000, 0,
 	    OFF(auth_cache_ttl_ms),
 	    "cache token checks this long; 0 = ask the database each time" },
+	{ "policy.dir", CF_PATH, "policy", 0, CONFIG_PATH_MAX, 0,
+	    OFF(policy_dir),
+	    "directory of *.json lifecycle policy files; \"\" = no policy" },
 };
 
 #define CF_NOPTS (sizeof(cf_opts) / sizeof(cf_opts[0]))

@@ -78,6 +78,7 @@ t_defaults(void)
 	ASSERT_INT_EQ(c->db_statement_timeout_ms, 5000);
 	ASSERT_INT_EQ(c->log_level, LOG_LEVEL_INFO);
 	ASSERT_INT_EQ(c->auth_cache_ttl_ms, 0);
+	ASSERT_STR_EQ(c->policy_dir, "policy");
 	ASSERT_INT_EQ(config_check(c, err, sizeof(err)), 0);
 	config_free(c);
 	config_free(NULL);
@@ -105,7 +106,8 @@ t_good_file(void)
 	    "db.acquire_timeout_ms = 1\n"
 	    "db.statement_timeout_ms = 0\n"
 	    "log.level = DEBUG\n"
-	    "auth.cache_ttl_ms = 60000", no_env);
+	    "auth.cache_ttl_ms = 60000\n"
+	    "policy.dir = /etc/vaultbridge/policy", no_env);
 	ASSERT_STR_EQ(c->http_listen, "::1");
 	ASSERT_INT_EQ(c->http_port, 0);
 	ASSERT_INT_EQ(c->http_allow_plain, 1);
@@ -121,6 +123,7 @@ t_good_file(void)
 	ASSERT_INT_EQ(c->db_statement_timeout_ms, 0);
 	ASSERT_INT_EQ(c->log_level, LOG_LEVEL_DEBUG);
 	ASSERT_INT_EQ(c->auth_cache_ttl_ms, 60000);
+	ASSERT_STR_EQ(c->policy_dir, "/etc/vaultbridge/policy");
 	config_free(c);
 }
 
@@ -162,6 +165,10 @@ t_quoted(void)
 	config_free(c);
 	c = load_ok("db.dsn = \"\"\n", no_env);
 	ASSERT_STR_EQ(c->db_dsn, "");
+	config_free(c);
+	/* policy.dir = "" turns the policy off (NULL), no default */
+	c = load_ok("policy.dir = \"\"\n", no_env);
+	ASSERT_NULL(c->policy_dir);
 	config_free(c);
 }
 
@@ -212,6 +219,10 @@ t_errors(void)
 		{ "db.acquire_timeout_ms = 0\n", 1, "in 1..60000" },
 		{ "db.statement_timeout_ms = 600001\n", 1, "in 0..600000" },
 		{ "auth.cache_ttl_ms = 60001\n", 1, "in 0..60000" },
+		{ "policy.dir = \"a\tb\"\n", 1, "policy.dir: value must be "
+		    "printable" },
+		{ "policy.dir = a\npolicy.dir = b\n", 2,
+		    "duplicate key 'policy.dir'" },
 		{ "\n\n\nhttp.allow_plain = maybe\n", 4, "expected true/false" },
 		{ "http.allow_plain = \"\"\n", 1, "expected true/false" },
 		{ "log.level = verbose\n", 1, "expected debug, info" },
@@ -309,7 +320,8 @@ t_env(void)
 	    "VAULTBRIDGE_TOKEN=vbt_x", "VAULTBRIDGE_ADDR=http://x",
 	    "VAULTBRIDGE_HTTP_TLS_CERT=", "VAULTBRIDGE_LOG_LEVEL=warn",
 	    "VAULTBRIDGE_DB_DSN=dbname=fromenv",
-	    "VAULTBRIDGE_HTTP_PORT=3000", NULL };
+	    "VAULTBRIDGE_HTTP_PORT=3000", "VAULTBRIDGE_POLICY_DIR=/srv/pol",
+	    NULL };
 	char *const env_bad[] = { "VAULTBRIDGE_DB_POOL_SIZE=0", NULL };
 	char *const env_lower[] = { "vaultbridge_http_port=1", NULL };
 	struct config *c;
@@ -324,6 +336,7 @@ t_env(void)
 	ASSERT_STR_EQ(c->http_tls_key, "/b");
 	ASSERT_INT_EQ(c->log_level, LOG_LEVEL_WARN);
 	ASSERT_STR_EQ(c->db_dsn, "dbname=fromenv");
+	ASSERT_STR_EQ(c->policy_dir, "/srv/pol");
 	config_free(c);
 
 	c = load_ok("", env_lower);
@@ -408,6 +421,7 @@ round_trip(const char *text)
 	ASSERT_INT_EQ(a->db_statement_timeout_ms, b->db_statement_timeout_ms);
 	ASSERT_INT_EQ(a->log_level, b->log_level);
 	ASSERT_INT_EQ(a->auth_cache_ttl_ms, b->auth_cache_ttl_ms);
+	ASSERT_TRUE(str_eq_null(a->policy_dir, b->policy_dir));
 	free(da);
 	free(db);
 	config_free(a);
@@ -430,6 +444,8 @@ t_dump_round_trip(void)
 	    "log.level = error\nauth.cache_ttl_ms = 5\n"
 	    "http.drain_timeout = 0\ndb.statement_timeout_ms = 0\n");
 	round_trip("db.dsn = \"\"\nlog.level = warn\nhttp.port = 0\n");
+	round_trip("policy.dir = \"\"\n");
+	round_trip("policy.dir = \"/etc/vb/my \\\"policy\\\"\"\n");
 
 	/* the dump has one "key = value" line per option */
 	c = load_ok("db.dsn = \"a\\\"b\"\n", no_env);
@@ -441,6 +457,7 @@ t_dump_round_trip(void)
 	ASSERT_TRUE(strstr(d, "db.dsn = \"a\\\"b\"\n") != NULL);
 	ASSERT_TRUE(strstr(d, "log.level = info\n") != NULL);
 	ASSERT_TRUE(strstr(d, "auth.cache_ttl_ms = 0\n") != NULL);
+	ASSERT_TRUE(strstr(d, "policy.dir = \"policy\"\n") != NULL);
 	free(d);
 	config_free(c);
 }
