@@ -20,7 +20,7 @@ LIBS = $(PKG_LIBS) -lm
 
 UTIL_SRCS = src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c
 CONFIG_SRCS = src/config/config.c
-CRYPTO_SRCS = src/crypto/token.c
+CRYPTO_SRCS = src/crypto/token.c src/crypto/seal.c
 DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \
 	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c
 HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c
@@ -28,17 +28,18 @@ SCIM_SRCS = src/scim/schema.c src/scim/discovery.c src/scim/filter.c \
 	src/scim/patch.c src/scim/resource.c src/scim/value.c src/scim/error.c \
 	src/scim/handlers.c src/scim/bulk.c
 APP_SRCS = src/app/routes.c src/app/health.c src/app/serve.c
+POLICY_SRCS = src/policy/policy.c
 CLI_SRCS = src/cli/main.c src/cli/token_cmd.c
 GEN_SRCS = $(BUILD)/gen/migrations.c
 
 LIB_SRCS = $(UTIL_SRCS) $(CONFIG_SRCS) $(CRYPTO_SRCS) $(DB_SRCS) \
-	$(HTTP_SRCS) $(SCIM_SRCS) $(APP_SRCS)
+	$(HTTP_SRCS) $(SCIM_SRCS) $(APP_SRCS) $(POLICY_SRCS)
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # unit tests: tests/unit/test_<mod>.c, one binary each
-UNIT_TESTS = test_util test_config test_crypto test_schema test_filter \
-	test_patch test_resource test_value test_http
+UNIT_TESTS = test_util test_config test_crypto test_seal test_schema \
+	test_filter test_patch test_resource test_value test_http test_policy
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # integration tests: tests/integration/it_<area>.c, share itest.c
 IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \
