@@ -34,7 +34,7 @@ CFLAGS="-std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $WARN \
 -Iinclude $PKG_CFLAGS $SAN"
 SRCS="src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c
 src/scim/schema.c src/scim/filter.c src/scim/resource.c src/scim/patch.c
-src/scim/error.c src/config/config.c"
+src/scim/value.c src/scim/error.c src/config/config.c"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "fuzz: $CC not found (apt-get install clang)" >&2

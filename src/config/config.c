@@ -19,7 +19,12 @@
 #define CONFIG_ENV_PREFIX	"VAULTBRIDGE_"
 #define CONFIG_NAME_MAX		64
 #define CONFIG_BASE_URL_MAX	511		/* struct app base_url - NUL */
-#define CONFIG_PATH_MAX		4095
+/*
+ * A dumped value is quoted and every quote and backslash escaped, so it may
+ * double in size: any value must fit a line of CONFIG_LINE_MAX as
+ * `name = "<escaped>"` for --dump-config to parse back.
+ */
+#define CONFIG_PATH_MAX		((CONFIG_LINE_MAX - CONFIG_NAME_MAX - 8) / 2)
 #define CF_SEEN_ENV		UINT_MAX	/* seen[] mark: set by env */
 
 extern char **environ;

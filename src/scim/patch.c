@@ -184,8 +184,9 @@ norm_leaf(const struct scim_patch *p, const struct scim_attr *a,
     const struct scim_attr *t, const json_t *v, json_t **out,
     struct api_error *e)
 {
+	char id[SCIM_ID_LEN + 1];
 	const char *s;
-	size_t len;
+	size_t i, len;
 	int b, member = a == p->members_attr;
 
 	*out = NULL;
@@ -225,11 +226,20 @@ norm_leaf(const struct scim_patch *p, const struct scim_attr *a,
 		if (t->type == SCIM_T_DATETIME && scim_datetime_parse(s, len, NULL) != 0)
 			return api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
 			    "%s must be an xsd:dateTime", t->name);
-		if (member && strcmp(t->name, "value") == 0 &&
-		    !str_is_uuid(s))
-			return api_error_set(e, 400, SCIM_ET_INVALID_VALUE,
-			    "member value \"%.40s\" is not a lower-case uuid",
-			    s);
+		if (member && strcmp(t->name, "value") == 0) {
+			/* ids are stored lower-case; fold as a POST does */
+			if (len > SCIM_ID_LEN)
+				len = SCIM_ID_LEN + 1;
+			for (i = 0; i < len && i < SCIM_ID_LEN; i++)
+				id[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ?
+				    s[i] + 32 : s[i]);
+			id[i] = '\0';
+			if (len != SCIM_ID_LEN || !str_is_uuid(id))
+				return api_error_set(e, 400,
+				    SCIM_ET_INVALID_VALUE, "member value "
+				    "\"%.40s\" is not a uuid", s);
+			s = id;
+		}
 		if (member && strcmp(t->name, "type") == 0) {
 			if (str_ieq_n(s, len, "User"))
 				s = "User";

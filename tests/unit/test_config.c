@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "util/buf.h"
 #include "testlib.h"
 
 static char tdir[64];
@@ -428,6 +429,45 @@ round_trip(const char *text)
 	config_free(b);
 }
 
+/*
+ * Regression (fuzz_config): a value read unquoted is dumped quoted with
+ * every backslash doubled, so the dump of the longest accepted path must
+ * still fit a line. Lengths around both the value and the line limit.
+ */
+static void
+long_path_round_trip(void)
+{
+	static const size_t lens[] = { 1, 2000, 2005, 2010, 2011, 2012, 2013,
+	    2020, 3000, 4070, 4078, 4079, 4080, 4090 };
+	struct buf b;
+	size_t k, i, accepted = 0, refused = 0;
+
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		struct config *c = NULL;
+		char err[256];
+		int r;
+
+		buf_init(&b, 8192);
+		buf_puts(&b, "http.tls_cert = /");
+		for (i = 1; i < lens[k]; i++)
+			buf_putc(&b, '\\');
+		buf_putc(&b, '\n');
+		ASSERT_FALSE(buf_failed(&b));
+		r = config_load(tfile(buf_str(&b)), no_env, &c, err,
+		    sizeof(err));
+		if (r == 0) {
+			accepted++;
+			config_free(c);
+			round_trip(buf_str(&b));
+		} else
+			refused++;
+		buf_free(&b);
+	}
+	/* the limit lies inside the range tried */
+	ASSERT_TRUE(accepted > 0);
+	ASSERT_TRUE(refused > 0);
+}
+
 static void
 t_dump_round_trip(void)
 {
@@ -446,6 +486,7 @@ t_dump_round_trip(void)
 	round_trip("db.dsn = \"\"\nlog.level = warn\nhttp.port = 0\n");
 	round_trip("policy.dir = \"\"\n");
 	round_trip("policy.dir = \"/etc/vb/my \\\"policy\\\"\"\n");
+	long_path_round_trip();
 
 	/* the dump has one "key = value" line per option */
 	c = load_ok("db.dsn = \"a\\\"b\"\n", no_env);

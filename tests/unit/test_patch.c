@@ -30,6 +30,7 @@
 #define A3	"33333333-3333-4333-8333-333333333333"
 #define A4	"44444444-4444-4444-8444-444444444444"
 #define A1UP	"11111111-1111-4111-8111-11111111111F"
+#define A1UPLOW	"11111111-1111-4111-8111-11111111111f"
 #define A1UPOK	"AAAAAAAA-1111-4111-8111-111111111111"
 #define A1LOW	"aaaaaaaa-1111-4111-8111-111111111111"
 #define GID	"99999999-9999-4999-8999-999999999999"
@@ -596,9 +597,16 @@ static const struct row err_rows[] = {
 	{ "bad member uuid", G, "{'displayName':'g'}",
 	  "[{'op':'add','path':'members','value':[{'value':'bob'}]}]", 0,
 	  E400("invalidValue") },
-	{ "upper-case member uuid", G, "{'displayName':'g'}",
+	/* as a POST body does (scim/resource.c), ids are folded to lower case */
+	{ "upper-case member uuid folded", G, "{'displayName':'g'}",
 	  "[{'op':'add','path':'members','value':[{'value':'" A1UP "'}]}]",
-	  0, E400("invalidValue") },
+	  0, "{'displayName':'g','members':[{'value':'" A1UPLOW "'}]}", END },
+	{ "upper-case member uuid folded in delta mode", G,
+	  "{'displayName':'g'}",
+	  "[{'op':'add','path':'members','value':[{'value':'" A1UP "'}]}]",
+	  DELTA, "{'displayName':'g'}", 0, 0, NULL,
+	  "{'replace_all':false,'add':{'" A1UPLOW "':{'value':'" A1UPLOW
+	  "'}},'remove':{}}" },
 	{ "member without value", G, "{'displayName':'g'}",
 	  "[{'op':'add','path':'members','value':[{'display':'x'}]}]", 0,
 	  E400("invalidValue") },
