@@ -96,7 +96,7 @@ log_clean(const char *s, char *out, size_t outsz)
 		return out;
 	if (s == NULL)
 		s = "(null)";
-	for (i = 0; s[i] != '\0' && i < LOG_CLIENT_STR_MAX; i++) {
+	for (i = 0; i < LOG_CLIENT_STR_MAX && s[i] != '\0'; i++) {
 		c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ||
 		    c == '=') {
