@@ -69,6 +69,7 @@ struct db_conn {
 	int broken;		/* close on release, reconnect on acquire */
 	int in_use;
 	int begin_pending;	/* db_begin() called, BEGIN not yet sent */
+	int generic_pending;	/* db_plan_generic(): SET not yet sent */
 	char sqlstate[6];	/* of the last failed statement, or "" */
 	struct db_stmt_cache stmts;
 };
@@ -79,8 +80,9 @@ struct db_conn {
  * The statement is prepared once per connection (named, kept in
  * c->stmts) and executed by name afterwards; a BEGIN deferred by
  * db_begin() goes out with it, on the same round trip. sql must be
- * built from fixed text only: every value is a parameter. On success *resp holds a result of status COMMAND_OK or TUPLES_OK,
- * which the caller PQclear()s. Errors: ERR_CONFLICT (unique violation),
+ * built from fixed text only: every value is a parameter. On success
+ * *resp holds a result of status COMMAND_OK or TUPLES_OK, which the
+ * caller PQclear()s. Errors: ERR_CONFLICT (unique violation),
  * ERR_DB_UNAVAILABLE (connection lost, timeout, serialization failure,
  * server shutting down, out of resources: the connection is marked
  * broken when it cannot be used again), ERR_INTERNAL (anything else;
@@ -89,6 +91,17 @@ struct db_conn {
 int db_exec_full(struct db_conn *c, const char *sql, int n,
     const char *const *vals, const int *lens, const int *fmts,
     PGresult **resp) WUR;
+
+/*
+ * For the rest of the current transaction, have PostgreSQL run the
+ * prepared statements with their generic plans. For statements taking
+ * id arrays ($n::uuid[]) its cost model always prefers a custom plan
+ * for the array at hand, which means planning them at every execution,
+ * while the generic plan is the same index lookups. The SET LOCAL goes
+ * out with the next statement, on its round trip. Only inside a
+ * transaction (after db_begin); outside one it would have no effect.
+ */
+void db_plan_generic(struct db_conn *c);
 
 /* db_exec_full with text parameters. */
 int db_exec(struct db_conn *c, const char *sql, int n,

@@ -90,6 +90,7 @@ conn_close(struct db_conn *c)
 	c->pg = NULL;
 	c->broken = 0;
 	c->begin_pending = 0;
+	c->generic_pending = 0;
 	/* the server forgot the prepared statements with the session */
 	db_stmt_cache_clear(&c->stmts);
 }
@@ -256,6 +257,7 @@ db_release(struct db_pool *p, struct db_conn *c)
 	if (c == NULL)
 		return;
 	c->begin_pending = 0;
+	c->generic_pending = 0;
 	if (c->pg != NULL && !c->broken &&
 	    PQstatus(c->pg) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->pg);
@@ -427,11 +429,12 @@ stmt_stale(const PGresult *res)
 
 /*
  * One round trip in libpq's pipeline mode: DEALLOCATE of the statements
- * the cache evicted, the BEGIN that db_begin() deferred, the Parse of a
- * statement new to this connection, its Bind/Execute, and one Sync. The
- * server runs them in order and skips the rest after a failure, whose
- * error is the one reported (through exec_result). Statements longer
- * than DB_STMT_SQL_MAX run unnamed, as PQexecParams would.
+ * the cache evicted, the BEGIN that db_begin() deferred, the SET of
+ * db_plan_generic(), the Parse of a statement new to this connection,
+ * its Bind/Execute, and one Sync. The server runs them in order and
+ * skips the rest after a failure, whose error is the one reported
+ * (through exec_result). Statements longer than DB_STMT_SQL_MAX run
+ * unnamed, as PQexecParams would.
  */
 static int
 conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
@@ -444,7 +447,7 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 	size_t len, i, ndrop = 0, dropped = 0;
 	uint64_t hash;
 	unsigned id = 0;
-	int named = 0, prepare = 0, begin, ok = 1, r, fatal = 0;
+	int named = 0, prepare = 0, begin, generic, ok = 1, r, fatal = 0;
 
 	p.pg = c->pg;
 	p.synced = 0;
@@ -461,6 +464,8 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 		ndrop = sc->ndrop;
 	begin = c->begin_pending;
 	c->begin_pending = 0;
+	generic = c->generic_pending;
+	c->generic_pending = 0;
 
 	if (PQenterPipelineMode(c->pg) != 1)
 		return conn_lost(c, "pipeline");
@@ -473,6 +478,9 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 	if (ok && begin)
 		ok = PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL,
 		    NULL, 0);
+	if (ok && generic)
+		ok = PQsendQueryParams(c->pg, "SET LOCAL plan_cache_mode = "
+		    "force_generic_plan", 0, NULL, NULL, NULL, NULL, 0);
 	if (named)
 		db_stmt_name(id, name, sizeof(name));
 	if (ok && prepare)
@@ -501,6 +509,8 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 	}
 	if (begin)
 		pipe_keep_error(&err, pipe_next(&p));
+	if (generic)
+		pipe_keep_error(&err, pipe_next(&p));
 	if (prepare) {
 		res = pipe_next(&p);
 		/* prepared on the server, whatever happens next: remember
@@ -512,7 +522,7 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 	}
 	main = pipe_next(&p);
 	if (!p.synced)
-		(void)pipe_next(&p);
+		PQclear(pipe_next(&p));	/* anything but the Sync: trouble */
 	if (!p.synced || PQexitPipelineMode(c->pg) != 1)
 		c->broken = 1;
 	db_stmt_cache_dropped(sc, dropped);
@@ -637,6 +647,12 @@ db_id_ok(const char *s)
 	return s[SCIM_ID_LEN] == '\0';
 }
 
+void
+db_plan_generic(struct db_conn *c)
+{
+	c->generic_pending = 1;
+}
+
 /*
  * BEGIN is not sent here: the next statement carries it on its own
  * round trip (conn_run). A transaction in which no statement ran needs
@@ -670,6 +686,7 @@ db_commit(struct db_conn *c)
 	PGresult *res = NULL;
 	int r;
 
+	c->generic_pending = 0;
 	if (c->begin_pending) {
 		c->begin_pending = 0;
 		return c->pg == NULL || c->broken ? ERR_DB_UNAVAILABLE : 0;
@@ -694,6 +711,7 @@ db_rollback(struct db_conn *c)
 	if (c == NULL)
 		return;
 	c->begin_pending = 0;
+	c->generic_pending = 0;
 	if (c->pg == NULL || c->broken)
 		return;
 	ts = PQtransactionStatus(c->pg);

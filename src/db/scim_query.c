@@ -1083,14 +1083,21 @@ out:
 
 /*
  * One statement, one round trip: the page, with totalResults as an
- * extra last column, an uncorrelated scalar subquery that PostgreSQL
- * evaluates once (and not at all when the page is empty). The page is
- * cut in a subquery first, so that the per-row members/groups
- * subqueries of the select list run for the rows returned only, not
- * for the rows OFFSET skips; the outer ORDER BY repeats the order,
- * which a subquery's does not promise to keep.
+ * extra last column. The count is an uncorrelated scalar subquery,
+ * which PostgreSQL evaluates once, when first needed: not at all when
+ * the page is empty, nor when the page is not full, since then the
+ * total is the offset plus the rows on the page (count(*) OVER ()),
+ * as for most filtered lookups. The page is cut in a subquery first, so
+ * that the per-row members/groups subqueries of the select list run
+ * for the rows returned only, not for the rows OFFSET skips; the outer
+ * ORDER BY repeats the order, which a subquery's does not promise to
+ * keep. (This shape also gets a generic plan from PostgreSQL once the
+ * statement is prepared, where LIMIT $l at the top level kept it
+ * planning every execution.)
  *
- *   SELECT <cols of r>, (SELECT count(*) FROM t r WHERE <w>)
+ *   SELECT <cols of r>, CASE WHEN count(*) OVER () < $l
+ *       THEN $o + count(*) OVER ()
+ *       ELSE (SELECT count(*) FROM t r WHERE <w>) END
  *   FROM (SELECT r.id, r.doc, r.created, r.last_modified, r.version,
  *         <key> AS vb_key FROM t r WHERE <w>
  *         ORDER BY vb_key <dir> NULLS LAST, r.id OFFSET $o LIMIT $l) r
@@ -1158,9 +1165,11 @@ db_scim_query(struct db_conn *c, enum scim_rtype rt,
 	dir = qu->descending ? "DESC" : "ASC";
 	buf_puts(&stmt, "SELECT ");
 	db_scim_select_list(&stmt, rt, qu->flags);
-	buf_printf(&stmt, ", (SELECT count(*) FROM %s r WHERE ", table);
+	buf_printf(&stmt, ", CASE WHEN count(*) OVER () < $%d::bigint "
+	    "THEN $%d::bigint + count(*) OVER () ELSE (SELECT count(*) FROM "
+	    "%s r WHERE ", kl, ko, table);
 	buf_append(&stmt, q.sql.data, where_len);
-	buf_puts(&stmt, ") FROM (SELECT r.id, r.doc, r.created, "
+	buf_puts(&stmt, ") END FROM (SELECT r.id, r.doc, r.created, "
 	    "r.last_modified, r.version");
 	if (key[0] != '\0')
 		buf_printf(&stmt, ", %s AS vb_key", key);

@@ -404,6 +404,8 @@ db_group_members_apply(struct db_conn *c, const char *group_id,
 	if ((r = id_array(add_ids, nadd, &add)) != 0 ||
 	    (r = id_array(remove_ids, nremove, &rem)) != 0)
 		goto out;
+	/* the statements below take id arrays: plan them once */
+	db_plan_generic(c);
 	vals[0] = group_id;
 	if (nadd > 0) {
 		vals[1] = add;
