@@ -66,6 +66,10 @@
 /* database */
 #define DB_POOL_MAX		256
 #define DB_DSN_MAX		1024
+/* per-connection prepared-statement cache (src/db/stmt_cache.c) */
+#define DB_STMT_CACHE_SIZE	64
+#define DB_STMT_CACHE_BYTES	(256 * 1024)
+#define DB_STMT_SQL_MAX		(16 * 1024)
 
 /* sealed secrets and master keys (crypto/seal) */
 #define SEAL_SECRET_MAX		(64 * 1024)	/* one sealed secret, bytes */

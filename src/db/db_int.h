@@ -11,20 +11,18 @@
 
 #include <libpq-fe.h>
 
+#include "util/bounds.h"
+
 #include "db/scim_store.h"
 #include "util/buf.h"
 #include "util/errors.h"
 
 /*
- * Prepared statements of one connection (stmt_cache.c). Limits: entries,
- * bytes of statement text kept per connection, the longest statement
- * that is cached (longer ones run unnamed). Each entry also holds a
- * plan in the server process, hence a small count. (These belong in
- * util/bounds.h, which this module may not change.)
+ * Prepared statements of one connection (stmt_cache.c). The limits
+ * (entries, bytes of statement text kept, the longest statement cached)
+ * are in util/bounds.h; each entry also holds a plan in the server
+ * process, hence a small count.
  */
-#define DB_STMT_CACHE_SIZE	64
-#define DB_STMT_CACHE_BYTES	(256 * 1024)
-#define DB_STMT_SQL_MAX		(16 * 1024)
 #define DB_STMT_DROP_MAX	(DB_STMT_CACHE_SIZE + 1)
 #define DB_STMT_NAME_MAX	16
 
