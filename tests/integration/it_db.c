@@ -25,6 +25,7 @@
 #include "scim/filter.h"
 #include "scim/schema.h"
 #include "testlib.h"
+#include "util/bounds.h"
 #include "util/log.h"
 
 #define NMEMBERS	10000
@@ -1111,6 +1112,51 @@ test_teardown(void)
 	ASSERT_INT_EQ(system(cmd), 0);
 }
 
+/*
+ * Prepared-statement cache (src/db/stmt_cache.c): three times as many
+ * distinct statements as a connection caches, so entries are evicted
+ * and DEALLOCATEd, then the first ones again (prepared anew). Every
+ * answer must stay right; a stale or confused statement name would
+ * answer another query's rows or fail.
+ */
+static void
+test_stmt_cache(void)
+{
+	static const char *const attrs[] = {
+		"displayName", "nickName", "title", "userType",
+		"preferredLanguage", "locale", "timezone", "profileUrl",
+		"externalId", "name.givenName", "name.familyName",
+		"name.formatted", "name.middleName", "emails.value",
+		"emails.type", "phoneNumbers.value",
+	};
+	const size_t na = sizeof(attrs) / sizeof(attrs[0]);
+	char filter[256];
+	struct qres q;
+	size_t i, n, round;
+
+	/* the q.* users of query_fixture(), set up by query_filters */
+	for (round = 0; round < 2; round++) {
+		n = 0;
+		for (i = 0; i < na * na && n < 3 * DB_STMT_CACHE_SIZE; i++) {
+			if (i / na == i % na)
+				continue;
+			/* true for q.alice alone, a distinct SQL text each */
+			snprintf(filter, sizeof(filter), "userName eq \"q.alice\" "
+			    "and (%s pr or %s pr or userName pr)",
+			    attrs[i / na], attrs[i % na]);
+			query(SCIM_RT_USER, filter, NULL, 0, 1, 10, &q);
+			if (q.r != 0)
+				TL_FAIL("%s: error %d %s", filter, q.r,
+				    q.e.detail);
+			if (q.total != 1 || q.n != 1 || !has_id(&q, qa))
+				TL_FAIL("%s: total %llu rows %zu", filter,
+				    q.total, q.n);
+			n++;
+		}
+		ASSERT_INT_EQ(n, 3 * DB_STMT_CACHE_SIZE);
+	}
+}
+
 static const struct testlib_case cases[] = {
 	{ "cluster", test_cluster },
 	{ "migrate", test_migrate },
@@ -1118,6 +1164,7 @@ static const struct testlib_case cases[] = {
 	{ "uniqueness", test_uniqueness },
 	{ "members", test_members },
 	{ "query_filters", test_query_filters },
+	{ "stmt_cache", test_stmt_cache },
 	{ "query_ids", test_query_ids },
 	{ "query_bad", test_query_bad },
 	{ "query_sort_page", test_query_sort_page },
