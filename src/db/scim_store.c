@@ -206,8 +206,13 @@ out:
 	return r;
 }
 
-int
-db_scim_update(struct db_conn *c, enum scim_rtype rt, const char *id,
+/*
+ * Bump version and lastModified, and replace the document when doc is
+ * not NULL (a NULL parameter keeps the stored one): update and touch are
+ * one statement.
+ */
+static int
+update_row(struct db_conn *c, enum scim_rtype rt, const char *id,
     const char *doc, struct db_row *out)
 {
 	struct buf b;
@@ -218,8 +223,8 @@ db_scim_update(struct db_conn *c, enum scim_rtype rt, const char *id,
 	if (!db_id_ok(id))
 		return ERR_NOT_FOUND;
 	buf_init(&b, STMT_MAX);
-	buf_printf(&b, "UPDATE %s AS r SET doc = $2::jsonb, " BUMP_SQL
-	    " WHERE r.id = $1::uuid RETURNING ", db_scim_table(rt));
+	buf_printf(&b, "UPDATE %s AS r SET doc = coalesce($2::jsonb, r.doc), "
+	    BUMP_SQL " WHERE r.id = $1::uuid RETURNING ", db_scim_table(rt));
 	db_scim_select_list(&b, rt, 0);
 	if (buf_failed(&b)) {
 		r = ERR_ALLOC;
@@ -234,29 +239,19 @@ out:
 }
 
 int
+db_scim_update(struct db_conn *c, enum scim_rtype rt, const char *id,
+    const char *doc, struct db_row *out)
+{
+	if (doc == NULL)
+		return ERR_INTERNAL;
+	return update_row(c, rt, id, doc, out);
+}
+
+int
 db_scim_touch(struct db_conn *c, enum scim_rtype rt, const char *id,
     struct db_row *out)
 {
-	struct buf b;
-	const char *vals[1];
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (!db_id_ok(id))
-		return ERR_NOT_FOUND;
-	buf_init(&b, STMT_MAX);
-	buf_printf(&b, "UPDATE %s AS r SET " BUMP_SQL
-	    " WHERE r.id = $1::uuid RETURNING ", db_scim_table(rt));
-	db_scim_select_list(&b, rt, 0);
-	if (buf_failed(&b)) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	vals[0] = id;
-	r = row_stmt(c, rt, 0, buf_str(&b), 1, vals, out);
-out:
-	buf_free(&b);
-	return r;
+	return update_row(c, rt, id, NULL, out);
 }
 
 int
