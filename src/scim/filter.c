@@ -452,6 +452,8 @@ int_literal(const char *t, long long *vp)
 
 /* ---- parsing ---- */
 
+static int expect_char(struct parser *p, char c);
+
 static const struct {
 	const char *name;
 	enum scim_fop op;
@@ -652,12 +654,8 @@ parse_valuepath(struct parser *p, const struct scim_attr_path *path,
 	p->vp = NULL;
 	if (r != 0)
 		goto out;
-	skip_ws(p);
-	if (p->pos >= p->len || p->s[p->pos] != ']') {
-		r = perr_near(p, p->pos, "expected ']'");
+	if ((r = expect_char(p, ']')) != 0)
 		goto out;
-	}
-	p->pos++;
 	p->depth--;
 	*out = f;
 	f = NULL;
