@@ -22,32 +22,42 @@ UTIL_SRCS = src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c
 CONFIG_SRCS = src/config/config.c
 CRYPTO_SRCS = src/crypto/token.c src/crypto/seal.c
 DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \
-	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c
+	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c \
+	src/db/vault_store.c src/db/outbox.c src/db/audit_store.c
 HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c
 SCIM_SRCS = src/scim/schema.c src/scim/discovery.c src/scim/filter.c \
 	src/scim/patch.c src/scim/resource.c src/scim/value.c src/scim/error.c \
 	src/scim/handlers.c src/scim/bulk.c
-APP_SRCS = src/app/routes.c src/app/health.c src/app/serve.c
+APP_SRCS = src/app/routes.c src/app/health.c src/app/serve.c \
+	src/app/vault_api.c src/app/sync_api.c
+VAULT_SRCS = src/vault/backend.c src/vault/embedded.c
+SYNC_SRCS = src/sync/lifecycle.c src/sync/worker.c src/sync/reconcile.c
 POLICY_SRCS = src/policy/policy.c
-CLI_SRCS = src/cli/main.c src/cli/token_cmd.c
-GEN_SRCS = $(BUILD)/gen/migrations.c
+CLI_SRCS = src/cli/main.c src/cli/token_cmd.c src/cli/key_cmd.c \
+	src/cli/reconcile_cmd.c
+GEN_SRCS = $(BUILD)/gen/migrations.c $(BUILD)/gen/vault_migrations.c
 
 LIB_SRCS = $(UTIL_SRCS) $(CONFIG_SRCS) $(CRYPTO_SRCS) $(DB_SRCS) \
-	$(HTTP_SRCS) $(SCIM_SRCS) $(APP_SRCS) $(POLICY_SRCS)
-LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+	$(HTTP_SRCS) $(SCIM_SRCS) $(APP_SRCS) $(POLICY_SRCS) $(VAULT_SRCS) \
+	$(SYNC_SRCS)
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o \
+	$(BUILD)/gen/vault_migrations.o
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # unit tests: tests/unit/test_<mod>.c, one binary each
 UNIT_TESTS = test_util test_config test_crypto test_seal test_schema \
-	test_filter test_patch test_resource test_value test_http test_policy
+	test_filter test_patch test_resource test_value test_http test_policy \
+	test_sync
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # integration tests: tests/integration/it_<area>.c, share itest.c
 IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \
-	it_scim_clients it_scim_bulk
+	it_scim_clients it_scim_bulk it_vault it_sync it_reconcile \
+	it_accounts it_crash
 IT_BINS = $(IT_TESTS:%=$(BUILD)/tests/%)
 IT_HARNESS = tests/integration/itest.c tests/integration/itest_util.c
 
 SQL_FILES = $(sort $(wildcard sql/*.sql))
+VAULT_SQL_FILES = $(sort $(wildcard sql/vault/*.sql))
 
 .PHONY: all deps check check-unit check-integration asan bench lint \
 	format-check clean fuzz tests
@@ -69,9 +79,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/gen/migrations.c: $(SQL_FILES) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed-sql.sh db_migrations db_nmigrations $(SQL_FILES) \
+	    > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+$(BUILD)/gen/vault_migrations.c: $(VAULT_SQL_FILES) scripts/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-sql.sh db_vault_migrations db_nvault_migrations \
+	    $(VAULT_SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
 # Unit tests link against the archive, so a test pulls in only the

@@ -8,12 +8,18 @@
 # auth.cache_ttl_ms set to it). The last column is the 1-minute load
 # average before each scenario: the machine is shared by wrk, the daemon
 # and PostgreSQL, and figures taken under other load are not comparable.
+# Then propagation (issue #3): PATCHes on groups that are safes at 32
+# connections, and for every job the time from its insert (in the SCIM
+# transaction, before the 2xx) to its application in the embedded vault
+# (vault.applied_op.applied_at), p50/p99, and jobs applied per second.
+# BENCH_SAFES (200) groups are made safes for that.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 secs=${BENCH_SECONDS:-10}
 users=${BENCH_USERS:-100000}
 groups=${BENCH_GROUPS:-10000}
+safes=${BENCH_SAFES:-200}
 bin=${VB_BINARY:-$root/vaultbridge}
 
 command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/deps.sh)"; exit 1; }
@@ -31,6 +37,11 @@ trap cleanup EXIT INT TERM
 
 dsn=$(sh scripts/pg.sh start "$dir/pg")
 psql_() { psql "$dsn" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+# the embedded vault's own database on the same cluster, and a master key
+vdsn=$(echo "$dsn" | sed 's/dbname=vaultbridge/dbname=vaultbridge_vault/')
+psql_ -c "CREATE DATABASE vaultbridge_vault"
+vpsql_() { psql "$vdsn" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$dir/master.key")
 port=$((20000 + $$ % 20000))
 write_conf() {
 	cat > "$dir/vb.conf" <<CONF
@@ -41,6 +52,9 @@ db.pool_size = 32
 http.max_conns = 512
 log.level = warn
 auth.cache_ttl_ms = $1
+vault.dsn = "$vdsn"
+vault.master_key = "$dir/master.key"
+policy.dir = "$root/policy"
 CONF
 }
 write_conf 0
@@ -111,6 +125,53 @@ if [ -n "${BENCH_AUTH_CACHE_MS:-}" ]; then
 fi
 echo
 echo "daemon peak RSS (VmHWM): $rss"
+
+# --- propagation to the embedded vault ---
+echo
+echo "bench: making $safes groups safes (pam-bench-N) through SCIM..."
+i=1
+: > "$dir/safe_group_ids"
+while [ "$i" -le "$safes" ]; do
+	curl -fs -X POST -H "Authorization: Bearer $token" \
+	    -H 'Content-Type: application/scim+json' \
+	    -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"pam-bench-$i\"}" \
+	    "$url/scim/v2/Groups" | sed 's/.*"id":"\([0-9a-f-]*\)".*/\1/' >> "$dir/safe_group_ids"
+	echo >> "$dir/safe_group_ids"
+	i=$((i + 1))
+done
+sed -i '/^$/d' "$dir/safe_group_ids"
+drain() {
+	n=0
+	until [ "$(psql_ -c "SELECT count(*) FROM sync_job WHERE state = 'pending'")" = 0 ]; do
+		n=$((n + 1))
+		[ "$n" -gt 600 ] && { echo "bench: outbox did not drain"; return 1; }
+		sleep 0.1
+	done
+}
+drain
+mark=$(psql_ -c "SELECT coalesce(max(id), 0) FROM sync_job")
+export VB_SAFE_GROUP_IDS="$dir/safe_group_ids"
+load=$(load1)
+line=$(wrk -t 2 -c 32 -d "${secs}s" --timeout 5s -s scripts/bench/patch_safe.lua \
+    "$url" | grep '^RESULT')
+t0=$(date +%s.%N)
+drain
+t1=$(date +%s.%N)
+# the ledger of the vault next to the jobs of the bridge
+psql_ -c "CREATE TABLE bench_ledger (op_id bigint, applied_at timestamptz)"
+vpsql_ -c "COPY (SELECT op_id, applied_at FROM vault.applied_op WHERE op_id > $mark) TO STDOUT" |
+    psql_ -c "COPY bench_ledger FROM STDIN"
+prop=$(psql_ -F ' ' -c "SELECT count(*),
+	round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 1),
+	round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 1),
+	round((count(*) / greatest(extract(epoch FROM max(applied_at) - min(applied_at)), 0.001))::numeric, 0)
+	FROM (SELECT extract(epoch FROM l.applied_at - j.created) * 1000 AS ms, l.applied_at
+	      FROM sync_job j JOIN bench_ledger l ON l.op_id = j.id WHERE j.id > $mark) x")
+rps=$(echo "$line" | sed 's/.*rps=\([^ ]*\).*/\1/')
+set -- $prop
+printf '\n%-28s %8s %10s %8s %12s %12s %10s %6s\n' propagation clients "PATCH/s" jobs "p50_ms" "p99_ms" "applied/s" load1
+printf '%-28s %8s %10s %8s %12s %12s %10s %6s\n' "PATCH safe member -> vault" 32 "$rps" "$1" "$2" "$3" "$4" "$load"
+echo "(latency: job insert in the SCIM transaction -> applied in vault.applied_op; drain after the load: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s)"
 
 psql_ -c "CREATE TABLE bench_user (LIKE scim_user INCLUDING ALL)"
 echo

@@ -175,6 +175,25 @@ if [ -n "${VB_PORT:-}" ]; then
 	VAULTBRIDGE_HTTP_PORT=$VB_PORT
 	export VAULTBRIDGE_HTTP_PORT
 fi
+# The embedded vault: its own database on the same cluster, and a master
+# key (var/master.key, 0600) that never goes into the config or a
+# database. A config from an older quickstart gets the lines appended.
+vdsn=$(echo "$dsn" | sed 's/dbname=vaultbridge/dbname=vaultbridge_vault/')
+if [ "$(psql "$dsn" -XAtq -c "SELECT count(*) FROM pg_database WHERE datname = 'vaultbridge_vault'")" != 1 ]; then
+	say "creating the vault database (vaultbridge_vault)"
+	psql "$dsn" -XAtq -c "CREATE DATABASE vaultbridge_vault" >&2 ||
+	    die "cannot create the vault database"
+fi
+if [ ! -f "$var/master.key" ]; then
+	say "generating the vault master key (var/master.key, mode 0600)"
+	vb key generate "$var/master.key" >&2 || die "key generate failed"
+fi
+if ! grep -q '^vault.master_key' "$conf"; then
+	cat >>"$conf" <<EOF
+vault.dsn = "$vdsn"
+vault.master_key = "$var/master.key"
+EOF
+fi
 vb --check-config >/dev/null || die "bad var/vaultbridge.conf"
 
 say "migrating the schema"

@@ -15,6 +15,8 @@ struct db_pool;
 struct http_route;
 struct auth_cache;
 struct policy;
+struct seal_keyring;
+struct vault_backend;
 
 struct app {
 	const struct config *cfg;	/* read-only after start */
@@ -26,6 +28,9 @@ struct app {
 	const struct policy *policy;	/* lifecycle policy (policy.dir),
 					 * validated at start, immutable;
 					 * owned by app_serve */
+	struct seal_keyring *keyring;	/* master keys (vault.master_key,
+					 * vault.previous_keys); read-only */
+	struct vault_backend *vault;	/* the embedded vault backend */
 	atomic_uint_fast64_t requests;	/* served, for logs */
 	atomic_int in_flight;		/* requests being handled */
 };

@@ -21,8 +21,21 @@
  * cfg must have passed config_check() and outlive the call. Returns 0,
  * or a negative ERR_* when startup fails (logged).
  */
+struct app;
 struct config;
 
 int app_serve(const struct config *cfg) WUR;
+
+/*
+ * Load the master keys (vault.master_key, vault.previous_keys) into
+ * app->keyring and create the embedded vault backend app->vault; when
+ * the vault database answers, check that its data keys open (fail
+ * closed: ERR_CRYPTO, logged). An unreachable vault is logged and not
+ * an error. Used by serve and by CLI commands that reach the vault.
+ * On failure what was made is released.
+ */
+int app_vault_open(const struct config *cfg, struct app *app) WUR;
+/* Free app->vault and app->keyring; NULL app is fine. */
+void app_vault_close(struct app *app);
 
 #endif

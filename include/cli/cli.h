@@ -25,6 +25,13 @@ struct db_conn;
 int cli_db_open(const struct config *cfg, unsigned statement_timeout_ms,
     struct db_pool **poolp, struct db_conn **connp) WUR;
 
+/* The same on the embedded vault's database (vault.dsn, or db.dsn when
+ * that is ""). */
+int cli_vault_db_open(const struct config *cfg,
+    unsigned statement_timeout_ms, struct db_pool **poolp,
+    struct db_conn **connp) WUR;
+/* vault.dsn, or db.dsn when vault.dsn is "". Borrowed from cfg. */
+const char *cli_vault_dsn(const struct config *cfg);
 /* Give back the connection and free the pool; NULLs are fine. */
 void cli_db_close(struct db_pool *pool, struct db_conn *conn);
 

@@ -48,6 +48,19 @@ struct config {
 	char *policy_dir;		/* *.json policy files, default
 					 * "policy" (relative to the working
 					 * directory); NULL = no policy */
+	/* vault (embedded backend) */
+	char *vault_dsn;		/* "" = same as db_dsn */
+	unsigned vault_pool_size;
+	char *vault_master_key;		/* path or cred:NAME; NULL = unset */
+	char *vault_previous_keys;	/* comma-separated, "" = none */
+	/* sync (outbox workers) */
+	unsigned sync_workers;
+	unsigned sync_batch;
+	unsigned sync_max_attempts;
+	unsigned sync_backoff_base_ms;
+	unsigned sync_backoff_max_ms;
+	unsigned sync_poll_ms;
+	unsigned long long sync_keep_done_s;
 };
 
 /*

@@ -34,20 +34,34 @@ int http_auth_parse(const char *hdr, const char **tok, size_t *len) WUR;
 
 /*
  * Authenticate a request and check that its token has every scope bit
- * of need_scope. On 0, *who names the token. Returns ERR_AUTH (401:
- * missing, malformed, unknown, wrong secret, revoked or expired),
- * ERR_FORBIDDEN (403: valid token without the scope; *who is filled
- * so the request log can name it), ERR_DB_UNAVAILABLE (503), or
- * another negative ERR_* for an internal failure (500). On ERR_AUTH
- * *who is zeroed. Thread-safe.
+ * of need_scope. On 0, *who names the token (and, for a user-bound
+ * token, the user: who->user_ref, who->user_name). Returns ERR_AUTH
+ * (401: missing, malformed, unknown, wrong secret, revoked or expired,
+ * or bound to a user that is deactivated; a deleted user's tokens are
+ * gone), ERR_FORBIDDEN (403: valid token without the scope, or a
+ * service token where SCOPE_VAULT is needed; *who is filled so the
+ * request log can name it), ERR_DB_UNAVAILABLE (503), or another
+ * negative ERR_* for an internal failure (500). On ERR_AUTH *who is
+ * zeroed. Thread-safe.
  *
- * With app->auth_cache set, a token found active in the database is
- * remembered for the cache TTL, so a revocation or an expiry takes
- * effect after at most that TTL; unknown, revoked and expired tokens
- * are never cached. Without a cache every call asks the database.
+ * With app->auth_cache set, a service token found active in the
+ * database is remembered for the cache TTL, so a revocation or an
+ * expiry takes effect after at most that TTL; unknown, revoked and
+ * expired tokens are never cached. User-bound tokens are never cached:
+ * they are checked, with their user, in the database at every request,
+ * so deactivating the user takes effect at once. Without a cache every
+ * call asks the database.
  */
 int http_auth_check(struct app *app, const char *authorization_header,
     unsigned need_scope, struct principal *who) WUR;
+
+/*
+ * The client-facing detail of a 403 from http_auth_check for who on a
+ * route needing need_scope ("token is not bound to a user" for a
+ * service token on a SCOPE_VAULT route). Static storage.
+ */
+const char *http_auth_forbidden_detail(
+    const struct principal *who, unsigned need_scope);
 
 /*
  * Create the token cache for serve. ttl_ms 0 means no cache: *out is

@@ -27,7 +27,8 @@ enum http_method {
 #define SCOPE_KILLSWITCH	0x08
 #define SCOPE_CI		0x10
 #define SCOPE_ADMIN		0x20
-#define SCOPE_ALL		0x3f
+#define SCOPE_VAULT		0x40	/* a user's own vault access */
+#define SCOPE_ALL		0x7f
 #define SCOPE_NONE		0x00	/* route needs no token */
 
 struct http_kv {
@@ -39,6 +40,9 @@ struct principal {
 	char token_id[40];		/* public part of the token */
 	char token_name[TOKEN_NAME_MAX + 1];
 	unsigned scopes;
+	char user_ref[SCIM_ID_LEN + 1];	/* SCIM User id the token acts as,
+					 * "" for a service token */
+	char user_name[SCIM_USERNAME_MAX + 1]; /* its userName, or "" */
 };
 
 struct request {
@@ -72,6 +76,8 @@ struct response {
 	unsigned retry_after;		/* seconds; 0 = none */
 	int www_authenticate;		/* add WWW-Authenticate: Bearer ... */
 	const char *www_auth_error;	/* "invalid_token" etc. or NULL */
+	int wipe_body;			/* the body holds a secret: the
+					 * server wipes it once sent */
 };
 
 #define CT_SCIM "application/scim+json"

@@ -72,6 +72,7 @@
 #define DB_STMT_SQL_MAX		(16 * 1024)
 
 /* sealed secrets and master keys (crypto/seal) */
+#define VAULT_REASON_MAX	512	/* "reason" of a retrieval, characters */
 #define SEAL_SECRET_MAX		(64 * 1024)	/* one sealed secret, bytes */
 #define SEAL_AD_MAX		512	/* associated data ("safe:../account:..") */
 #define SEAL_KEYRING_MAX	8	/* master keys loaded at once */

@@ -11,13 +11,16 @@
 #include "app/routes.h"
 #include "app/version.h"
 #include "config/config.h"
+#include "crypto/seal.h"
 #include "crypto/token.h"
 #include "db/pool.h"
 #include "http/auth.h"
 #include "http/server.h"
 #include "policy/policy.h"
+#include "sync/worker.h"
 #include "util/bounds.h"
 #include "util/log.h"
+#include "vault/embedded.h"
 
 /*
  * Public base URL: http.base_url, else derived from listen and port
@@ -77,6 +80,101 @@ serve_policy(const struct config *cfg, struct policy **out)
 	return 0;
 }
 
+/*
+ * The master keys: vault.master_key first (new data keys are wrapped
+ * under it), then vault.previous_keys (comma-separated) during a
+ * rotation. 0 or ERR_CONFIG / ERR_IO with a log line.
+ */
+static int
+serve_keyring(const struct config *cfg, struct seal_keyring **out)
+{
+	const char *paths[SEAL_KEYRING_MAX];
+	char *list = NULL, *p, *comma;
+	char err[SEAL_ERR_MAX];
+	size_t n = 0;
+	int r;
+
+	*out = NULL;
+	if (cfg->vault_master_key == NULL) {
+		log_error("vault.master_key is not set: create a key with "
+		    "\"vaultbridge key generate PATH\" and name it in the "
+		    "config (or cred:NAME under systemd)");
+		return ERR_CONFIG;
+	}
+	paths[n++] = cfg->vault_master_key;
+	if ((list = strdup(cfg->vault_previous_keys != NULL ?
+	    cfg->vault_previous_keys : "")) == NULL)
+		return ERR_ALLOC;
+	for (p = list; *p != '\0'; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p != '\0') {
+			if (n == SEAL_KEYRING_MAX) {
+				log_error("vault.previous_keys: more than %d "
+				    "keys", SEAL_KEYRING_MAX - 1);
+				r = ERR_CONFIG;
+				goto out;
+			}
+			paths[n++] = p;
+		}
+		if (comma == NULL)
+			break;
+	}
+	if ((r = seal_keyring_load(paths, n, out, err, sizeof(err))) != 0)
+		log_error("vault master key: %s", err);
+out:
+	free(list);
+	return r;
+}
+
+int
+app_vault_open(const struct config *cfg, struct app *app)
+{
+	struct vault_embedded_opts vo;
+	char err[SEAL_ERR_MAX];
+	int r;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.dsn = cfg->vault_dsn != NULL && cfg->vault_dsn[0] != '\0' ?
+	    cfg->vault_dsn : cfg->db_dsn;
+	vo.pool_size = cfg->vault_pool_size;
+	vo.connect_timeout_s = cfg->db_connect_timeout_s;
+	vo.acquire_timeout_ms = cfg->db_acquire_timeout_ms;
+	vo.statement_timeout_ms = cfg->db_statement_timeout_ms;
+	if ((r = serve_keyring(cfg, &app->keyring)) != 0)
+		return r;
+	vo.keyring = app->keyring;
+	if ((r = vault_embedded_new(&vo, &app->vault)) != 0) {
+		log_error("vault backend: %s", err_str(r));
+		app_vault_close(app);
+		return r;
+	}
+	err[0] = '\0';
+	r = vault_embedded_check(app->vault, err, sizeof(err));
+	if (r == ERR_DB_UNAVAILABLE) {
+		log_warn("vault database not reachable at start (%s); jobs "
+		    "wait until it is", err);
+		return 0;
+	}
+	if (r != 0) {
+		log_error("vault check failed, not starting: %s", err);
+		app_vault_close(app);
+	}
+	return r;
+}
+
+void
+app_vault_close(struct app *app)
+{
+	if (app == NULL)
+		return;
+	vault_backend_free(app->vault);
+	app->vault = NULL;
+	seal_keyring_free(app->keyring);
+	app->keyring = NULL;
+}
+
 /* One line on the state of the database at startup; never fatal. */
 static void
 serve_db_probe(struct app *app)
@@ -113,6 +211,7 @@ app_serve(const struct config *cfg)
 	struct app *app = NULL;
 	struct http_server *srv = NULL;
 	struct policy *policy = NULL;
+	struct sync_workers *workers = NULL;
 	sigset_t set, oset;
 	int sig = 0, r, e = 0, masked = 0;
 
@@ -152,6 +251,8 @@ app_serve(const struct config *cfg)
 		log_error("auth cache: %s", err_str(r));
 		goto out;
 	}
+	if ((r = app_vault_open(cfg, app)) != 0)
+		goto out;
 
 	/*
 	 * Block the signals before any thread exists so every thread
@@ -177,6 +278,10 @@ app_serve(const struct config *cfg)
 		goto out;
 	}
 	serve_db_probe(app);
+	if ((r = sync_workers_start(app, &workers)) != 0) {
+		log_error("sync workers: %s", err_str(r));
+		goto out;
+	}
 
 	for (;;) {
 		if ((e = sigwait(&set, &sig)) != 0) {
@@ -195,10 +300,14 @@ app_serve(const struct config *cfg)
 	http_server_quiesce(srv);
 	http_server_stop(srv, cfg->http_drain_timeout_s);
 	srv = NULL;
+	sync_workers_stop(workers);
+	workers = NULL;
 	r = e != 0 ? ERR_INTERNAL : 0;
 out:
 	http_server_stop(srv, 0);
+	sync_workers_stop(workers);
 	if (app != NULL) {
+		app_vault_close(app);
 		http_auth_cache_free(app->auth_cache);
 		db_pool_free(app->pool);
 		if (r == 0)

@@ -9,6 +9,8 @@
 
 #include "app/serve.h"
 #include "app/version.h"
+#include "cli/key_cmd.h"
+#include "cli/reconcile_cmd.h"
 #include "cli/token_cmd.h"
 #include "config/config.h"
 #include "db/migrate.h"
@@ -39,16 +41,30 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n"
 	    "  serve                      run the daemon in the foreground\n"
-	    "  migrate                    apply pending database migrations\n"
+	    "  migrate                    apply pending migrations (bridge "
+	    "and vault)\n"
 	    "  token create --name NAME [--scopes a,b,...|all] "
 	    "[--expires SECONDS]\n"
+	    "               [--user USERNAME]\n"
 	    "                             new API token, printed once on "
-	    "stdout\n"
+	    "stdout;\n"
+	    "                             --user: acts as that SCIM user "
+	    "(scope vault)\n"
 	    "  token list                 id name scopes created expires "
-	    "state\n"
+	    "user state\n"
 	    "  token revoke ID_OR_NAME    revoke a token\n"
 	    "  policy check [DIR]         validate the lifecycle policy "
 	    "(policy.dir)\n"
+	    "  key generate PATH          new master key file (0600), prints "
+	    "its id\n"
+	    "  key id                     ids of the configured master keys\n"
+	    "  key rotate                 re-wrap every data key under "
+	    "vault.master_key\n"
+	    "  reconcile [--dry-run | --apply]\n"
+	    "                             compare intended access with the "
+	    "vault,\n"
+	    "                             report drift (JSON) and repair "
+	    "it\n"
 	    "  version                    print the version\n"
 	    "\n"
 	    "options:\n"
@@ -59,7 +75,7 @@ usage(FILE *f)
 	    "      --dump-config          print the effective configuration\n"
 	    "  -h, --help                 this text\n"
 	    "\n"
-	    "scopes: scim jit approve killswitch ci admin (default: scim)\n"
+	    "scopes: scim jit approve killswitch ci admin vault (default: scim)\n"
 	    "exit status: 0 ok, 1 runtime error, 2 usage error\n", f);
 }
 
@@ -79,9 +95,10 @@ usage_error(const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int
-cli_db_open(const struct config *cfg, unsigned statement_timeout_ms,
-    struct db_pool **poolp, struct db_conn **connp)
+static int
+db_open_dsn(const struct config *cfg, const char *dsn, const char *what,
+    unsigned statement_timeout_ms, struct db_pool **poolp,
+    struct db_conn **connp)
 {
 	struct db_pool_opts o;
 	struct db_pool *pool = NULL;
@@ -91,7 +108,7 @@ cli_db_open(const struct config *cfg, unsigned statement_timeout_ms,
 	*poolp = NULL;
 	*connp = NULL;
 	memset(&o, 0, sizeof(o));
-	o.dsn = cfg->db_dsn;
+	o.dsn = dsn;
 	o.size = 1;
 	o.connect_timeout_s = cfg->db_connect_timeout_s;
 	o.acquire_timeout_ms = cfg->db_acquire_timeout_ms;
@@ -102,8 +119,8 @@ cli_db_open(const struct config *cfg, unsigned statement_timeout_ms,
 		goto out;
 	}
 	if ((r = db_acquire(pool, &conn)) != 0) {
-		fprintf(stderr, "vaultbridge: cannot connect to the database "
-		    "(db.dsn): %s\n", err_str(r));
+		fprintf(stderr, "vaultbridge: cannot connect to the %s: %s\n",
+		    what, err_str(r));
 		goto out;
 	}
 	*poolp = pool;
@@ -116,6 +133,29 @@ out:
 	return r;
 }
 
+int
+cli_db_open(const struct config *cfg, unsigned statement_timeout_ms,
+    struct db_pool **poolp, struct db_conn **connp)
+{
+	return db_open_dsn(cfg, cfg->db_dsn, "database (db.dsn)",
+	    statement_timeout_ms, poolp, connp);
+}
+
+const char *
+cli_vault_dsn(const struct config *cfg)
+{
+	return cfg->vault_dsn != NULL && cfg->vault_dsn[0] != '\0' ?
+	    cfg->vault_dsn : cfg->db_dsn;
+}
+
+int
+cli_vault_db_open(const struct config *cfg, unsigned statement_timeout_ms,
+    struct db_pool **poolp, struct db_conn **connp)
+{
+	return db_open_dsn(cfg, cli_vault_dsn(cfg),
+	    "vault database (vault.dsn)", statement_timeout_ms, poolp, connp);
+}
+
 void
 cli_db_close(struct db_pool *pool, struct db_conn *conn)
 {
@@ -124,30 +164,46 @@ cli_db_close(struct db_pool *pool, struct db_conn *conn)
 	db_pool_free(pool);
 }
 
+/* Migrate one set over its own connection; prints what happened. */
 static int
-cmd_migrate(const struct config *cfg)
+migrate_one(const struct config *cfg, const struct db_migration_set *set,
+    int vault)
 {
 	struct db_pool *pool = NULL;
 	struct db_conn *conn = NULL;
 	int applied = 0, version = 0, r, ret = CLI_EXIT_FAIL;
 
-	if (cli_db_open(cfg, 0, &pool, &conn) != 0)
+	r = vault ? cli_vault_db_open(cfg, 0, &pool, &conn) :
+	    cli_db_open(cfg, 0, &pool, &conn);
+	if (r != 0)
 		goto out;
-	if ((r = db_migrate(conn, &applied)) != 0) {
-		fprintf(stderr, "vaultbridge: migrate: %s\n", err_str(r));
-		goto out;
-	}
-	if ((r = db_migrate_current(conn, &version)) != 0) {
-		fprintf(stderr, "vaultbridge: migrate: reading the schema "
-		    "version: %s\n", err_str(r));
+	if ((r = db_migrate_set(conn, set, &applied)) != 0) {
+		fprintf(stderr, "vaultbridge: migrate %s: %s\n", set->name,
+		    err_str(r));
 		goto out;
 	}
-	printf("migrated: %d applied, schema version %d\n", applied,
-	    version);
+	if ((r = db_migrate_set_current(conn, set, &version)) != 0) {
+		fprintf(stderr, "vaultbridge: migrate %s: reading the schema "
+		    "version: %s\n", set->name, err_str(r));
+		goto out;
+	}
+	printf("migrated %s: %d applied, schema version %d\n", set->name,
+	    applied, version);
 	ret = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:
 	cli_db_close(pool, conn);
 	return ret;
+}
+
+/* The bridge schema (db.dsn), then the embedded vault's (vault.dsn). */
+static int
+cmd_migrate(const struct config *cfg)
+{
+	int ret;
+
+	if ((ret = migrate_one(cfg, &db_bridge_set, 0)) != CLI_EXIT_OK)
+		return ret;
+	return migrate_one(cfg, &db_vault_set, 1);
 }
 
 /*
@@ -248,7 +304,8 @@ main(int argc, char **argv)
 	}
 	if (cmd != NULL && strcmp(cmd, "serve") != 0 &&
 	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "token") != 0 &&
-	    strcmp(cmd, "policy") != 0)
+	    strcmp(cmd, "policy") != 0 && strcmp(cmd, "key") != 0 &&
+	    strcmp(cmd, "reconcile") != 0)
 		return usage_error("unknown command '%s'", cmd);
 	if (cmd != NULL && strcmp(cmd, "policy") == 0) {
 		if (optind + 1 >= argc ||
@@ -259,6 +316,7 @@ main(int argc, char **argv)
 			return usage_error("policy check: unexpected argument "
 			    "'%s'", argv[optind + 3]);
 	} else if (cmd != NULL && strcmp(cmd, "token") != 0 &&
+	    strcmp(cmd, "key") != 0 && strcmp(cmd, "reconcile") != 0 &&
 	    optind + 1 < argc)
 		return usage_error("unexpected argument '%s'",
 		    argv[optind + 1]);
@@ -286,6 +344,10 @@ main(int argc, char **argv)
 		ret = cmd_migrate(cfg);
 	else if (strcmp(cmd, "policy") == 0)
 		ret = cmd_policy_check(cfg, argc - optind, argv + optind);
+	else if (strcmp(cmd, "key") == 0)
+		ret = key_cmd_main(cfg, argc - optind, argv + optind);
+	else if (strcmp(cmd, "reconcile") == 0)
+		ret = reconcile_cmd_main(cfg, argc - optind, argv + optind);
 	else
 		ret = token_cmd_main(cfg, argc - optind, argv + optind);
 	if (fflush(stdout) != 0 && ret == CLI_EXIT_OK)

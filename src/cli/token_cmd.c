@@ -32,6 +32,7 @@ static const struct {
 	{ "killswitch", SCOPE_KILLSWITCH },
 	{ "ci", SCOPE_CI },
 	{ "admin", SCOPE_ADMIN },
+	{ "vault", SCOPE_VAULT },
 };
 
 #define TOKEN_NSCOPES (sizeof(token_scopes) / sizeof(token_scopes[0]))
@@ -50,24 +51,33 @@ token_usage(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nusage: vaultbridge token create --name NAME "
 	    "[--scopes a,b,...|all] [--expires SECONDS]\n"
+	    "       vaultbridge token create --name NAME --user USERNAME "
+	    "[--scopes vault] [--expires SECONDS]\n"
 	    "       vaultbridge token list\n"
 	    "       vaultbridge token revoke ID_OR_NAME\n", stderr);
 	return CLI_EXIT_USAGE;
 }
 
-/* "scim,jit" or "all" into a SCOPE_* mask. 0 or ERR_INVALID. */
+/*
+ * "scim,jit" or "all" into a SCOPE_* mask. "all" means every scope of
+ * a service token, so not "vault", which acts as a user (*all is set
+ * so that a user token can refuse it). 0 or ERR_INVALID.
+ */
 static int
-token_scopes_parse(const char *s, unsigned *out)
+token_scopes_parse(const char *s, unsigned *out, int *all)
 {
 	const char *p = s, *e;
 	unsigned mask = 0;
 	size_t i, n;
 
+	*all = 0;
 	for (;;) {
 		e = strchr(p, ',');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (n == 3 && memcmp(p, "all", 3) == 0)
-			mask |= SCOPE_ALL;
+		if (n == 3 && memcmp(p, "all", 3) == 0) {
+			mask |= SCOPE_ALL & ~(unsigned)SCOPE_VAULT;
+			*all = 1;
+		}
 		else {
 			for (i = 0; i < TOKEN_NSCOPES; i++) {
 				if (strlen(token_scopes[i].name) == n &&
@@ -132,6 +142,7 @@ token_create(const struct config *cfg, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "scopes", required_argument, NULL, 's' },
 		{ "expires", required_argument, NULL, 'e' },
+		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char zero[TOKEN_TEXT_MAX];
@@ -140,27 +151,34 @@ token_create(const struct config *cfg, int argc, char **argv)
 	struct db_pool *pool = NULL;
 	struct db_conn *conn = NULL;
 	struct buf text;
-	const char *name = NULL;
-	unsigned scopes = SCOPE_SCIM;
+	char user_ref[SCIM_ID_LEN + 1];
+	const char *name = NULL, *user = NULL;
+	unsigned scopes = 0;
 	uint64_t expires = 0;
 	size_t n;
-	int ch, r, ret = CLI_EXIT_FAIL;
+	int ch, r, all = 0, have_scopes = 0, active;
+	int ret = CLI_EXIT_FAIL;
 
 	buf_init(&text, TOKEN_TEXT_MAX);
+	user_ref[0] = '\0';
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+n:s:e:", longopts,
+	while ((ch = getopt_long(argc, argv, "+n:s:e:u:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			name = optarg;
 			break;
 		case 's':
-			if (token_scopes_parse(optarg, &scopes) != 0) {
+			if (token_scopes_parse(optarg, &scopes, &all) != 0) {
 				ret = token_usage("create: bad --scopes (use "
 				    "scim,jit,approve,killswitch,ci,admin or "
-				    "all)");
+				    "all; vault with --user)");
 				goto out;
 			}
+			have_scopes = 1;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		case 'e':
 			if (parse_u64(optarg, 1, TOKEN_EXPIRES_MAX,
@@ -190,12 +208,55 @@ token_create(const struct config *cfg, int argc, char **argv)
 		    TOKEN_NAME_MAX);
 		goto out;
 	}
+	if (user != NULL && (user[0] == '\0' ||
+	    strlen(user) > SCIM_USERNAME_MAX)) {
+		ret = token_usage("create: --user wants a userName of 1..%d "
+		    "bytes", SCIM_USERNAME_MAX);
+		goto out;
+	}
+	if (user != NULL) {
+		/* a user's token acts as that user: vault access only */
+		if (!have_scopes)
+			scopes = SCOPE_VAULT;
+		else if (all || scopes != SCOPE_VAULT) {
+			ret = token_usage("create: a token bound to a user "
+			    "(--user) may only carry the scope vault");
+			goto out;
+		}
+	} else if (!have_scopes)
+		scopes = SCOPE_SCIM;
+	else if ((scopes & SCOPE_VAULT) != 0) {
+		ret = token_usage("create: the scope vault acts as a user: "
+		    "give --user USERNAME");
+		goto out;
+	} else if (scopes == 0) {
+		ret = token_usage("create: --scopes names no scope");
+		goto out;
+	}
 	if ((r = crypto_init()) != 0) {
 		fprintf(stderr, "vaultbridge: crypto init: %s\n", err_str(r));
 		goto out;
 	}
 	if (cli_db_open(cfg, cfg->db_statement_timeout_ms, &pool, &conn) != 0)
 		goto out;
+	if (user != NULL) {
+		r = db_token_user_find(conn, user, user_ref, &active);
+		if (r == ERR_NOT_FOUND || r == ERR_INVALID) {
+			fprintf(stderr, "vaultbridge: token create: no SCIM "
+			    "user with userName '%s'\n", user);
+			goto out;
+		}
+		if (r != 0) {
+			fprintf(stderr, "vaultbridge: token create: %s\n",
+			    err_str(r));
+			goto out;
+		}
+		if (!active) {
+			fprintf(stderr, "vaultbridge: token create: user '%s' "
+			    "is not active\n", user);
+			goto out;
+		}
+	}
 	/* the secret lives only in this buffer, wiped at out: */
 	buf_append(&text, zero, sizeof(zero));
 	if (buf_failed(&text)) {
@@ -208,12 +269,19 @@ token_create(const struct config *cfg, int argc, char **argv)
 		    err_str(r));
 		goto out;
 	}
-	if ((r = db_token_insert(conn, id, name, scopes, hash,
-	    expires)) != 0) {
+	if (user != NULL)
+		r = db_token_insert_user(conn, id, name, scopes, hash, expires,
+		    user_ref);
+	else
+		r = db_token_insert(conn, id, name, scopes, hash, expires);
+	if (r != 0) {
 		if (r == ERR_CONFLICT)
 			fprintf(stderr, "vaultbridge: token create: a token "
 			    "named '%s' is already active (revoke it "
 			    "first)\n", name);
+		else if (r == ERR_NOT_FOUND)
+			fprintf(stderr, "vaultbridge: token create: user '%s' "
+			    "was deleted meanwhile\n", user);
 		else
 			fprintf(stderr, "vaultbridge: token create: %s\n",
 			    err_str(r));
@@ -234,8 +302,9 @@ token_create(const struct config *cfg, int argc, char **argv)
 			    "token %s failed\n", id);
 		goto out;
 	}
-	log_info("token created id=%s name=%s scopes=0x%02x expires_s=%llu",
-	    id, name, scopes, (unsigned long long)expires);
+	log_info("token created id=%s name=%s scopes=0x%02x expires_s=%llu "
+	    "user=%s", id, name, scopes, (unsigned long long)expires,
+	    user_ref[0] != '\0' ? user_ref : "-");
 	ret = CLI_EXIT_OK;
 out:
 	buf_free_wipe(&text);
@@ -292,7 +361,8 @@ token_list(const struct config *cfg, int argc, char **argv)
 	struct db_pool *pool = NULL;
 	struct db_conn *conn = NULL;
 	struct db_token *t = NULL;
-	char id[48], name[TOKEN_NAME_MAX + 8], sc[64], cr[48], ex[48];
+	char id[48], name[TOKEN_NAME_MAX + 8], sc[80], cr[48], ex[48];
+	char user[SCIM_USERNAME_MAX + 8];
 	size_t n = 0, i;
 	int r, ret = CLI_EXIT_FAIL;
 
@@ -313,9 +383,10 @@ token_list(const struct config *cfg, int argc, char **argv)
 			snprintf(ex, sizeof(ex), "never");
 		else
 			token_field(t[i].expires, 'T', ex, sizeof(ex));
-		printf("%s %s %s %s %s %s\n", id, name, sc, cr, ex,
+		token_field(t[i].user_name, '?', user, sizeof(user));
+		printf("%s %s %s %s %s %s %s\n", id, name, sc, cr, ex, user,
 		    t[i].revoked ? "revoked" : t[i].expired ? "expired" :
-		    "active");
+		    !t[i].user_ok ? "user-inactive" : "active");
 	}
 	ret = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:

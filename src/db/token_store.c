@@ -15,19 +15,29 @@
 
 #define TS_FMT	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
+/*
+ * Columns of a token row (alias t) and of its user (alias u, LEFT JOIN
+ * on t.user_id): a deactivated user ("active": false) makes user_ok
+ * false; a deleted user has no token left (ON DELETE CASCADE).
+ */
 #define TOKEN_COLS \
-	"id, name, scopes, encode(hash, 'hex'), " \
-	"to_char(created AT TIME ZONE 'UTC', " TS_FMT "), " \
-	"coalesce(to_char(expires AT TIME ZONE 'UTC', " TS_FMT "), ''), " \
-	"revoked IS NOT NULL, coalesce(expires <= now(), false)"
+	"t.id, t.name, t.scopes, encode(t.hash, 'hex'), " \
+	"to_char(t.created AT TIME ZONE 'UTC', " TS_FMT "), " \
+	"coalesce(to_char(t.expires AT TIME ZONE 'UTC', " TS_FMT "), ''), " \
+	"t.revoked IS NOT NULL, coalesce(t.expires <= now(), false), " \
+	"coalesce(t.user_id::text, ''), coalesce(u.doc->>'userName', ''), " \
+	"(t.user_id IS NULL OR (u.id IS NOT NULL AND " \
+	"coalesce(u.doc->'active' <> 'false'::jsonb, true)))"
+#define TOKEN_FROM \
+	" FROM api_token t LEFT JOIN scim_user u ON u.id = t.user_id "
 
-int
-db_token_insert(struct db_conn *c, const char *id, const char *name,
+static int
+token_insert(struct db_conn *c, const char *id, const char *name,
     unsigned scopes, const unsigned char hash[TOKEN_HASH_LEN],
-    unsigned long long expires_s)
+    unsigned long long expires_s, const char *user_ref)
 {
-	const char *vals[5];
-	int lens[5], fmts[5];
+	const char *vals[6];
+	int lens[6], fmts[6];
 	char sc[16], ex[24];
 	PGresult *res = NULL;
 	size_t nlen;
@@ -50,15 +60,74 @@ db_token_insert(struct db_conn *c, const char *id, const char *name,
 	lens[3] = TOKEN_HASH_LEN;
 	fmts[3] = 1;	/* binary bytea */
 	vals[4] = ex;
+	vals[5] = user_ref;
 	r = db_exec_full(c, "INSERT INTO api_token "
-	    "(id, name, scopes, hash, created, expires) "
+	    "(id, name, scopes, hash, created, expires, user_id) "
 	    "VALUES ($1, $2, $3::integer, $4::bytea, now(), "
 	    "CASE WHEN $5::bigint > 0 "
-	    "THEN now() + make_interval(secs => $5::bigint) END)",
-	    5, vals, lens, fmts, &res);
+	    "THEN now() + make_interval(secs => $5::bigint) END, $6::uuid)",
+	    6, vals, lens, fmts, &res);
 	PQclear(res);
-	if (r == ERR_INTERNAL && db_sqlstate_class(c, "23"))
-		r = ERR_INVALID;	/* a check constraint: bad id */
+	if (r == ERR_INTERNAL && user_ref != NULL &&
+	    strcmp(c->sqlstate, "23503") == 0)
+		r = ERR_NOT_FOUND;	/* the user was deleted meanwhile */
+	else if (r == ERR_INTERNAL && db_sqlstate_class(c, "23"))
+		r = ERR_INVALID;	/* a check constraint: bad id, scopes */
+	return r;
+}
+
+int
+db_token_insert(struct db_conn *c, const char *id, const char *name,
+    unsigned scopes, const unsigned char hash[TOKEN_HASH_LEN],
+    unsigned long long expires_s)
+{
+	return token_insert(c, id, name, scopes, hash, expires_s, NULL);
+}
+
+int
+db_token_insert_user(struct db_conn *c, const char *id, const char *name,
+    unsigned scopes, const unsigned char hash[TOKEN_HASH_LEN],
+    unsigned long long expires_s, const char *user_ref)
+{
+	if (scopes == 0 || (scopes & ~DB_TOKEN_USER_SCOPES) != 0 ||
+	    !db_id_ok(user_ref))
+		return ERR_INVALID;
+	return token_insert(c, id, name, scopes, hash, expires_s, user_ref);
+}
+
+int
+db_token_user_find(struct db_conn *c, const char *user_name,
+    char user_ref[SCIM_ID_LEN + 1], int *active)
+{
+	PGresult *res = NULL;
+	const char *vals[1];
+	size_t n;
+	int r;
+
+	user_ref[0] = '\0';
+	*active = 0;
+	n = user_name != NULL ? strnlen(user_name, SCIM_USERNAME_MAX + 1) : 0;
+	if (n == 0 || n > SCIM_USERNAME_MAX || !utf8_valid(user_name, n))
+		return ERR_INVALID;
+	vals[0] = user_name;
+	/* the expression of the unique index scim_user_username_key */
+	if ((r = db_exec(c, "SELECT id::text, "
+	    "coalesce(doc->'active' <> 'false'::jsonb, true) "
+	    "FROM scim_user WHERE lower(doc->>'userName') = lower($1)",
+	    1, vals, &res)) != 0)
+		goto out;
+	if (PQntuples(res) != 1) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (strlen(PQgetvalue(res, 0, 0)) != SCIM_ID_LEN) {
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	memcpy(user_ref, PQgetvalue(res, 0, 0), SCIM_ID_LEN + 1);
+	*active = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+out:
+	PQclear(res);
 	return r;
 }
 
@@ -101,6 +170,14 @@ read_token(PGresult *res, int i, struct db_token *t)
 	snprintf(t->expires, sizeof(t->expires), "%s", PQgetvalue(res, i, 5));
 	t->revoked = strcmp(PQgetvalue(res, i, 6), "t") == 0;
 	t->expired = strcmp(PQgetvalue(res, i, 7), "t") == 0;
+	if (strlen(PQgetvalue(res, i, 8)) >= sizeof(t->user_ref) ||
+	    strlen(PQgetvalue(res, i, 9)) >= sizeof(t->user_name))
+		return ERR_INTERNAL;
+	snprintf(t->user_ref, sizeof(t->user_ref), "%s",
+	    PQgetvalue(res, i, 8));
+	snprintf(t->user_name, sizeof(t->user_name), "%s",
+	    PQgetvalue(res, i, 9));
+	t->user_ok = strcmp(PQgetvalue(res, i, 10), "t") == 0;
 	return 0;
 }
 
@@ -115,8 +192,8 @@ db_token_get(struct db_conn *c, const char *id, struct db_token *out)
 	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(out->id))
 		return ERR_NOT_FOUND;
 	vals[0] = id;
-	if ((r = db_exec(c, "SELECT " TOKEN_COLS " FROM api_token "
-	    "WHERE id = $1", 1, vals, &res)) != 0)
+	if ((r = db_exec(c, "SELECT " TOKEN_COLS TOKEN_FROM
+	    "WHERE t.id = $1", 1, vals, &res)) != 0)
 		goto out;
 	if (PQntuples(res) != 1) {
 		r = ERR_NOT_FOUND;
@@ -137,8 +214,8 @@ db_token_list(struct db_conn *c, struct db_token **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((r = db_exec(c, "SELECT " TOKEN_COLS " FROM api_token "
-	    "ORDER BY created DESC, id", 0, NULL, &res)) != 0)
+	if ((r = db_exec(c, "SELECT " TOKEN_COLS TOKEN_FROM
+	    "ORDER BY t.created DESC, t.id", 0, NULL, &res)) != 0)
 		goto out;
 	nt = PQntuples(res);
 	if (nt > 0 && (t = calloc((size_t)nt, sizeof(*t))) == NULL) {

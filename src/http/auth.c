@@ -193,8 +193,16 @@ http_auth_cache_put(struct auth_cache *c, const char *id,
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Look the token up in the cache, then in the database. 0 with *who
- * filled, ERR_AUTH, ERR_DB_UNAVAILABLE or another ERR_*. */
+/*
+ * Look the token up in the cache, then in the database. 0 with *who
+ * filled, ERR_AUTH, ERR_DB_UNAVAILABLE or another ERR_*.
+ *
+ * Only service tokens are cached. A user-bound token is checked in the
+ * database at every request, by the query that reads the token, so a
+ * user deactivated ("active": false) or deleted through SCIM loses
+ * access at once rather than after the cache TTL: vault access is
+ * exactly what deprovisioning must end.
+ */
 static int
 auth_lookup(struct app *app, const char *id,
     const unsigned char hash[TOKEN_HASH_LEN], struct principal *who)
@@ -223,7 +231,7 @@ auth_lookup(struct app *app, const char *id,
 		goto out;
 	/* the hash comparison runs whatever the row's state */
 	if (!crypto_token_hash_eq(tok.hash, hash) || tok.revoked ||
-	    tok.expired) {
+	    tok.expired || !tok.user_ok) {
 		r = ERR_AUTH;
 		goto out;
 	}
@@ -231,12 +239,34 @@ auth_lookup(struct app *app, const char *id,
 	snprintf(who->token_id, sizeof(who->token_id), "%s", tok.id);
 	snprintf(who->token_name, sizeof(who->token_name), "%s", tok.name);
 	who->scopes = tok.scopes;
-	http_auth_cache_put(
-	    app->auth_cache, tok.id, tok.hash, tok.scopes, tok.name);
+	if (tok.user_ref[0] != '\0') {
+		/* what the database allows a user token, and no more */
+		who->scopes &= DB_TOKEN_USER_SCOPES;
+		snprintf(
+		    who->user_ref, sizeof(who->user_ref), "%s", tok.user_ref);
+		snprintf(who->user_name, sizeof(who->user_name), "%s",
+		    tok.user_name);
+	} else {
+		who->scopes &= ~(unsigned)SCOPE_VAULT;
+		http_auth_cache_put(
+		    app->auth_cache, tok.id, tok.hash, who->scopes, tok.name);
+	}
 	r = 0;
 out:
 	explicit_bzero(&tok, sizeof(tok));
 	return r;
+}
+
+const char *
+http_auth_forbidden_detail(const struct principal *who, unsigned need_scope)
+{
+	if ((need_scope & SCOPE_VAULT) != 0 && who != NULL &&
+	    who->token_id[0] != '\0' && who->user_ref[0] == '\0')
+		return "token is not bound to a user";
+	if (who != NULL && who->user_ref[0] != '\0' &&
+	    (need_scope & ~DB_TOKEN_USER_SCOPES) != 0)
+		return "a user token is only good for the vault API";
+	return "token lacks the scope this endpoint needs";
 }
 
 int
@@ -257,7 +287,10 @@ http_auth_check(struct app *app, const char *authorization_header,
 	}
 	if ((r = auth_lookup(app, id, hash, who)) != 0)
 		goto out;
-	if ((who->scopes & need_scope) != need_scope) {
+	/* SCOPE_VAULT acts as a user: never granted to a service token
+	 * (auth_lookup masks it off, also for a cached entry) */
+	if ((who->scopes & need_scope) != need_scope ||
+	    ((need_scope & SCOPE_VAULT) != 0 && who->user_ref[0] == '\0')) {
 		r = ERR_FORBIDDEN;
 		goto out;
 	}

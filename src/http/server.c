@@ -170,6 +170,41 @@ srv_auth_error_ok(const char *s)
 	return 1;
 }
 
+/* A response body that holds a secret: wiped when libmicrohttpd is done
+ * with it (it frees plain buffers without wiping). */
+struct srv_wipe {
+	char *data;
+	size_t len;
+};
+
+static void
+srv_wipe_free(void *cls)
+{
+	struct srv_wipe *w = cls;
+
+	explicit_bzero(w->data, w->len);
+	free(w->data);
+	free(w);
+}
+
+/* NULL on failure; data stays the caller's then. */
+static struct MHD_Response *
+srv_secret_response(char *data, size_t len)
+{
+	struct MHD_Response *mr;
+	struct srv_wipe *w;
+
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return NULL;
+	w->data = data;
+	w->len = len;
+	mr = MHD_create_response_from_buffer_with_free_callback_cls(len, data,
+	    srv_wipe_free, w);
+	if (mr == NULL)
+		free(w);
+	return mr;
+}
+
 /*
  * Queue resp (which is consumed) with the common headers. allow is the
  * Allow header of a 405 or NULL.
@@ -200,9 +235,13 @@ srv_send(struct MHD_Connection *conn, struct srv_req *q, struct response *resp,
 	if (has_body) {
 		if ((data = buf_steal(&resp->body, &len)) == NULL)
 			goto out;
-		mr = MHD_create_response_from_buffer(
-		    len, data, MHD_RESPMEM_MUST_FREE);
+		if (resp->wipe_body)
+			mr = srv_secret_response(data, len);
+		else
+			mr = MHD_create_response_from_buffer(
+			    len, data, MHD_RESPMEM_MUST_FREE);
 		if (mr == NULL) {
+			explicit_bzero(data, len);
 			free(data);
 			goto out;
 		}
@@ -347,8 +386,8 @@ srv_fail_auth(
 			resp.www_auth_error = "invalid_token";
 		break;
 	case ERR_FORBIDDEN:
-		srv_resp_error(
-		    q, &resp, 403, "token lacks the scope this endpoint needs");
+		srv_resp_error(q, &resp, 403,
+		    http_auth_forbidden_detail(&q->req.who, q->route->scope));
 		resp.www_authenticate = 1;
 		resp.www_auth_error = "insufficient_scope";
 		break;

@@ -12,6 +12,7 @@
 #include "scim/error.h"
 #include "scim/filter.h"
 #include "scim/patch.h"
+#include "sync/lifecycle.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -290,6 +291,20 @@ take_members(json_t *doc)
 	return m;
 }
 
+/*
+ * A Group was written (its document and members are in place, its row
+ * locked): let the lifecycle policy bind it to a safe or freeze it, in
+ * the same transaction (sync/lifecycle.h). doc is the stored document.
+ */
+static int
+group_written(struct app *app, struct db_conn *c, const char *id,
+    const json_t *doc, struct api_error *e)
+{
+	return lifecycle_group_written(c, app->policy, id,
+	    json_string_value(json_object_get(doc, "displayName")),
+	    json_string_value(json_object_get(doc, "externalId")), e);
+}
+
 int
 scim_op_create(struct app *app, const char *scim_base, enum scim_rtype rt,
     const json_t *data, const struct scim_projection *proj,
@@ -340,6 +355,9 @@ scim_op_create(struct app *app, const char *scim_base, enum scim_rtype rt,
 			goto out;
 		}
 	}
+	if (rt == SCIM_RT_GROUP && (r = group_written(app, c, row.id, doc,
+	    e)) != 0)
+		goto out;
 	if ((r = db_commit(c)) != 0)
 		goto out;
 	r = result_from_row(rt, scim_base, &row, proj, 201, 1, res);
@@ -392,8 +410,9 @@ scim_op_replace(struct app *app, const char *scim_base, enum scim_rtype rt,
 		goto out;
 	}
 	/* PUT replaces the whole resource, so also the member list */
-	if (rt == SCIM_RT_GROUP && (r = db_group_members_apply(c, id, 1, ids,
-	    nids, NULL, 0, NULL, e)) != 0)
+	if (rt == SCIM_RT_GROUP && ((r = db_group_members_apply(c, id, 1, ids,
+	    nids, NULL, 0, NULL, e)) != 0 ||
+	    (r = group_written(app, c, row.id, doc, e)) != 0))
 		goto out;
 	flags = rt == SCIM_RT_GROUP ? DB_F_MEMBERS : DB_F_GROUPS;
 	db_row_clear(&row);
@@ -616,6 +635,9 @@ scim_op_patch(struct app *app, const char *scim_base, enum scim_rtype rt,
 		if ((r = db_scim_touch(c, rt, id, &row)) != 0)
 			goto out;
 	}
+	if (rt == SCIM_RT_GROUP && (r = group_written(app, c, row.id, norm,
+	    e)) != 0)
+		goto out;
 	if (want_body) {
 		flags = 0;
 		if (rt == SCIM_RT_GROUP && scim_projection_wants(proj, "members"))
@@ -658,6 +680,8 @@ scim_op_delete(struct app *app, enum scim_rtype rt, const char *id,
 		goto out;
 	if ((r = db_scim_get(c, rt, id, DB_F_FOR_UPDATE, &row)) != 0 ||
 	    (r = check_if_match(if_match, row.version)) != 0 ||
+	    (rt == SCIM_RT_GROUP &&
+	    (r = lifecycle_group_deleting(c, row.id)) != 0) ||
 	    (r = db_scim_delete(c, rt, id)) != 0 ||
 	    (r = db_commit(c)) != 0)
 		goto out;

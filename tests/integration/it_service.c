@@ -1126,7 +1126,7 @@ t_migrate_twice(void)
 
 	fresh();
 	ASSERT_INT_EQ(itest_cli(itest, out1, sizeof(out1), argv), 0);
-	ASSERT_TRUE(strstr(out1, "migrated: 0 applied, schema version ") ==
+	ASSERT_TRUE(strstr(out1, "migrated bridge: 0 applied, schema version ") ==
 	    out1);
 	ASSERT_INT_EQ(itest_cli(itest, out2, sizeof(out2), argv), 0);
 	ASSERT_STR_EQ(out2, out1);

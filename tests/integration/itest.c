@@ -506,6 +506,10 @@ write_config(struct itest_env *env)
 		fprintf(f, "db.dsn = \"%s\"\n", env->dsn);
 	if (!extra_has_key(extra, "log.level", NULL, 0))
 		fprintf(f, "log.level = info\n");
+	if (!extra_has_key(extra, "vault.dsn", NULL, 0))
+		fprintf(f, "vault.dsn = \"%s\"\n", env->vault_dsn);
+	if (!extra_has_key(extra, "vault.master_key", NULL, 0))
+		fprintf(f, "vault.master_key = \"%s\"\n", env->master_key);
 	if (extra[0] != '\0')
 		fprintf(f, "%s\n", extra);
 	ok = ferror(f) == 0;
@@ -534,6 +538,59 @@ log_tail(struct itest_env *env, size_t max)
 	fclose(f);
 	fprintf(stderr, "---- server log (tail) ----\n%.*s\n----\n",
 	    (int)n, buf);
+}
+
+/*
+ * The embedded vault's own database on the same cluster, and a master
+ * key file: 32 random bytes as hex, mode 0600.
+ */
+static int
+vault_setup(struct itest_env *env)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char key[32];
+	char text[66], out[256];
+	const char *p;
+	size_t i;
+	FILE *f;
+	int fd, ok;
+
+	if ((p = strstr(env->dsn, "dbname=vaultbridge")) == NULL) {
+		fprintf(stderr, "itest: unexpected DSN %s\n", env->dsn);
+		return -1;
+	}
+	snprintf(env->vault_dsn, sizeof(env->vault_dsn), "%.*sdbname="
+	    "vaultbridge_vault%s", (int)(p - env->dsn), env->dsn,
+	    p + strlen("dbname=vaultbridge"));
+	if (itest_sql(env, out, sizeof(out), "SELECT 1 FROM pg_database "
+	    "WHERE datname = 'vaultbridge_vault'") != 0)
+		return -1;
+	if (out[0] != '1' && itest_sql(env, out, sizeof(out),
+	    "CREATE DATABASE vaultbridge_vault") != 0) {
+		fprintf(stderr, "itest: cannot create the vault database\n");
+		return -1;
+	}
+	if ((f = fopen("/dev/urandom", "rb")) == NULL)
+		return -1;
+	ok = fread(key, 1, sizeof(key), f) == sizeof(key);
+	fclose(f);
+	if (!ok)
+		return -1;
+	for (i = 0; i < sizeof(key); i++) {
+		text[2 * i] = hex[key[i] >> 4];
+		text[2 * i + 1] = hex[key[i] & 15];
+	}
+	text[64] = '\n';
+	text[65] = '\0';
+	snprintf(env->master_key, sizeof(env->master_key), "%s/master.key",
+	    env->dir);
+	if ((fd = open(env->master_key, O_WRONLY | O_CREAT | O_EXCL, 0600)) <
+	    0)
+		return -1;
+	ok = write(fd, text, 65) == 65;
+	if (close(fd) != 0 || !ok)
+		return -1;
+	return 0;
 }
 
 int
@@ -609,6 +666,8 @@ itest_setup(struct itest_env *env)
 		return -1;
 	}
 	memcpy(env->dsn, s, strlen(s) + 1);	/* length checked above */
+	if (vault_setup(env) != 0)
+		return -1;
 	if ((env->port = free_port()) <= 0)
 		return -1;
 	if (write_config(env) != 0)
@@ -801,6 +860,19 @@ int
 itest_sql(struct itest_env *env, char *out, size_t outsz, const char *sql)
 {
 	const char *argv[] = { "/usr/bin/psql", env->dsn, "-XAtq",
+	    "-v", "ON_ERROR_STOP=1", "-c", sql, NULL };
+
+	if (access(argv[0], X_OK) != 0)
+		argv[0] = "/usr/local/bin/psql";
+	setenv("PGCONNECT_TIMEOUT", "5", 1);
+	return run_cmd(argv, out, outsz, ITEST_CMD_TIMEOUT_S);
+}
+
+int
+itest_vault_sql(struct itest_env *env, char *out, size_t outsz,
+    const char *sql)
+{
+	const char *argv[] = { "/usr/bin/psql", env->vault_dsn, "-XAtq",
 	    "-v", "ON_ERROR_STOP=1", "-c", sql, NULL };
 
 	if (access(argv[0], X_OK) != 0)

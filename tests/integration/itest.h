@@ -29,6 +29,9 @@ struct itest_env {
 	pid_t pid;		/* server pid, 0 when stopped */
 	char extra_config[1024]; /* extra "key = value" lines for the
 				 * next itest_server_start */
+	char vault_dsn[512];	/* the embedded vault's own database
+				 * (vaultbridge_vault, same cluster) */
+	char master_key[300];	/* vault master key file (0600, hex) */
 };
 
 /* The environment of the running binary (set up by ITEST_MAIN). */
@@ -60,6 +63,13 @@ int itest_cli(struct itest_env *env, char *out, size_t outsz,
  * only, unaligned) into out. Returns psql exit status. */
 int itest_sql(struct itest_env *env, char *out, size_t outsz,
     const char *sql);
+
+/* The same in the vault database (env->vault_dsn). */
+int itest_vault_sql(struct itest_env *env, char *out, size_t outsz,
+    const char *sql);
+/* A number from a one-value query of the vault database; fails the case
+ * on error. */
+long long itest_vault_num(const char *sql);
 
 struct itest_resp {
 	long status;

@@ -400,3 +400,22 @@ itest_sql_num(const char *sql)
 		TL_FAIL("not a number: \"%s\" from %s", out, sql);
 	return (long long)v;
 }
+
+long long
+itest_vault_num(const char *sql)
+{
+	char out[256];
+	size_t n;
+	uint64_t v;
+	int rc;
+
+	rc = itest_vault_sql(itest, out, sizeof(out), sql);
+	if (rc != 0)
+		TL_FAIL("psql (vault) exit %d for: %s", rc, sql);
+	n = strlen(out);
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	if (parse_u64(out, 0, UINT64_MAX / 2, &v) != 0)
+		TL_FAIL("not a number: \"%s\" from %s", out, sql);
+	return (long long)v;
+}

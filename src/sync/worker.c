@@ -1,0 +1,466 @@
+#include "sync/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "config/config.h"
+#include "db/outbox.h"
+#include "db/pool.h"
+#include "util/log.h"
+#include "vault/backend.h"
+
+/*
+ * Each worker thread keeps one connection of the bridge pool for its
+ * whole life (so db.pool_size must leave room for the HTTP side): it
+ * LISTENs on it for the job channel and runs its claim transactions on
+ * it. A round is one transaction: claim up to sync.batch jobs (locked,
+ * SKIP LOCKED), apply each through the backend in id order, mark each
+ * done / retry / dead, commit. A crash between the backend call and the
+ * commit redelivers the job; the backend applies an op_id once.
+ */
+
+/* Prune finished history this often (worker 0 of each daemon), at most
+ * this many rows per statement and statements per turn. */
+#define PRUNE_EVERY_MS		60000
+#define PRUNE_BATCH		1000
+#define PRUNE_ROUNDS		10
+
+struct sync_thread {
+	struct sync_workers *w;
+	unsigned idx;
+	pthread_t th;
+	int started;
+	uint64_t rng;
+	char by[DB_OUTBOX_BY_MAX];	/* applied_by: host:pid/idx */
+};
+
+struct sync_workers {
+	struct app *app;
+	atomic_int stop;
+	int wake[2];			/* written once to stop the threads */
+	unsigned n;
+	struct sync_thread *t;
+};
+
+unsigned
+sync_backoff_ms(unsigned base_ms, unsigned max_ms, int attempts,
+    unsigned random32)
+{
+	uint64_t cap, v;
+
+	if (base_ms == 0)
+		return 0;
+	if (attempts < 1)
+		attempts = 1;
+	/* base * 2^(attempts-1), saturating at max_ms */
+	if (attempts - 1 >= 32)
+		cap = max_ms;
+	else {
+		cap = (uint64_t)base_ms << (attempts - 1);
+		if (cap > max_ms)
+			cap = max_ms;
+	}
+	/* full jitter: uniform in [0, cap] */
+	v = ((uint64_t)random32 * (cap + 1)) >> 32;
+	return v == 0 ? 1 : (unsigned)v;
+}
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static unsigned
+rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return (unsigned)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static uint64_t
+rng_seed(unsigned idx)
+{
+	struct timespec ts;
+	uint64_t s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+	    ((uint64_t)getpid() << 16) ^ ((uint64_t)(idx + 1) *
+	    0x9E3779B97F4A7C15ULL);
+	return s != 0 ? s : 0x9E3779B97F4A7C15ULL;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "<host>:<pid>/<what>" into out. */
+static void
+worker_name(const char *what, char *out, size_t outsz)
+{
+	char host[65];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outsz, "%s:%ld/%s", host, (long)getpid(), what);
+}
+
+int
+sync_apply(struct vault_backend *b, const struct sync_job *j,
+    struct vault_error *e)
+{
+	const struct vault_backend_ops *o;
+	unsigned ended = 0;
+	int r;
+
+	e->temporary = 0;
+	e->msg[0] = '\0';
+	if (b == NULL || (o = b->ops) == NULL)
+		return vault_error_set(e, ERR_DB_UNAVAILABLE, 1,
+		    "no vault backend");
+	switch (j->op) {
+	case SYNC_SAFE_ENSURE:
+		r = o->safe_ensure == NULL ? ERR_INTERNAL :
+		    o->safe_ensure(b, j->id, j->safe_ref, j->safe_name, e);
+		break;
+	case SYNC_SAFE_FREEZE:
+		r = o->safe_freeze == NULL ? ERR_INTERNAL :
+		    o->safe_freeze(b, j->id, j->safe_ref, e);
+		break;
+	case SYNC_SAFE_PURGE:
+		r = o->safe_purge == NULL ? ERR_INTERNAL :
+		    o->safe_purge(b, j->id, j->safe_ref, e);
+		break;
+	case SYNC_MEMBER_SET:
+		r = o->member_set == NULL ? ERR_INTERNAL :
+		    o->member_set(b, j->id, j->safe_ref, j->user_ref,
+		    j->user_name, j->perms, e);
+		break;
+	case SYNC_MEMBER_REMOVE:
+		r = o->member_remove == NULL ? ERR_INTERNAL :
+		    o->member_remove(b, j->id, j->safe_ref, j->user_ref, e);
+		break;
+	case SYNC_SESSIONS_REVOKE:
+		r = o->sessions_revoke == NULL ? ERR_INTERNAL :
+		    o->sessions_revoke(b, j->id, j->user_ref, &ended, e);
+		break;
+	default:
+		return vault_error_set(e, ERR_INTERNAL, 0, "unknown job op %d",
+		    (int)j->op);
+	}
+	if (r != 0 && e->msg[0] == '\0')
+		vault_error_set(e, r, e->temporary, "%s backend: %s",
+		    o->kind != NULL ? o->kind : "vault", err_str(r));
+	return r;
+}
+
+/*
+ * One claim-apply-commit round on c. *handled: jobs marked (done, retry
+ * or dead). *unreachable: the backend could not be reached; the round
+ * stopped there, the rest of the batch is left untouched (not counted
+ * as attempts) for a later round, so a dead backend is not hammered.
+ * Returns 0 or the bridge database's error (the round rolled back).
+ */
+static int
+round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
+    unsigned *handled, int *unreachable)
+{
+	const struct config *cfg = app->cfg;
+	struct sync_job *jobs = NULL, *j;
+	struct vault_error ve;
+	char msg[VAULT_ERR_MSG_MAX + 64], clean[LOG_CLIENT_STR_MAX * 4 + 8];
+	size_t i, n = 0;
+	unsigned delay;
+	int r, ar, attempt;
+
+	*handled = 0;
+	*unreachable = 0;
+	if ((r = db_begin(c)) != 0 ||
+	    (r = db_outbox_claim(c, cfg->sync_batch, &jobs, &n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		j = &jobs[i];
+		ar = sync_apply(app->vault, j, &ve);
+		attempt = j->attempts + 1;
+		if (ar == 0)
+			r = db_outbox_finish(c, j->id, SYNC_DONE, 0, NULL, by);
+		else if (ve.temporary &&
+		    (unsigned)attempt < cfg->sync_max_attempts) {
+			delay = sync_backoff_ms(cfg->sync_backoff_base_ms,
+			    cfg->sync_backoff_max_ms, attempt, rng_next(rng));
+			log_debug("sync job retry id=%lld op=%s attempt=%d "
+			    "delay_ms=%u error=\"%s\"", j->id,
+			    sync_op_name(j->op), attempt, delay,
+			    log_clean(ve.msg, clean, sizeof(clean)));
+			r = db_outbox_finish(c, j->id, SYNC_PENDING, delay,
+			    ve.msg, by);
+		} else {
+			if (ve.temporary)
+				snprintf(msg, sizeof(msg), "gave up after %d "
+				    "attempts: %s", attempt, ve.msg);
+			else
+				snprintf(msg, sizeof(msg), "%s", ve.msg);
+			log_warn("sync job dead id=%lld op=%s attempts=%d "
+			    "error=\"%s\"", j->id, sync_op_name(j->op),
+			    attempt, log_clean(msg, clean, sizeof(clean)));
+			r = db_outbox_finish(c, j->id, SYNC_DEAD, 0, msg, by);
+		}
+		if (r != 0)
+			goto out;
+		(*handled)++;
+		if (ar == ERR_DB_UNAVAILABLE && ve.temporary) {
+			*unreachable = 1;
+			break;
+		}
+	}
+	r = db_commit(c);
+out:
+	if (r != 0) {
+		db_rollback(c);
+		*handled = 0;
+	}
+	free(jobs);
+	return r;
+}
+
+/* Sleep up to ms, or until the workers are told to stop. */
+static void
+pause_ms(struct sync_workers *w, unsigned ms)
+{
+	struct pollfd pfd;
+
+	if (atomic_load(&w->stop))
+		return;
+	pfd.fd = w->wake[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	(void)poll(&pfd, 1, (int)ms);
+}
+
+/*
+ * The pause after the fails-th round in a row that found the backend or
+ * the bridge database unreachable: the jobs' own backoff (up to
+ * sync.backoff_max_ms, at least sync.poll_ms), so an outage costs a
+ * connection attempt now and then, not a stream of them, and the
+ * recovery is seen about as soon as the jobs' retries come due.
+ */
+static unsigned
+outage_pause(const struct config *cfg, unsigned fails, uint64_t *rng)
+{
+	unsigned cap = cfg->sync_backoff_max_ms;
+
+	if (cap < cfg->sync_poll_ms)
+		cap = cfg->sync_poll_ms;
+	return sync_backoff_ms(cfg->sync_backoff_base_ms, cap,
+	    fails > 64 ? 64 : (int)fails, rng_next(rng));
+}
+
+/* Give the worker's connection back (not listening any more). */
+static void
+conn_drop(struct app *app, struct db_conn *c)
+{
+	if (c == NULL)
+		return;
+	/*
+	 * A failed UNLISTEN either broke the session (db_release closes
+	 * it) or leaves it listening, which the pool's next acquire takes
+	 * for a dead session (input on an idle one) and reconnects.
+	 */
+	if (db_outbox_unlisten(c) != 0)
+		log_debug("sync worker: UNLISTEN failed");
+	db_release(app->pool, c);
+}
+
+static void
+prune(struct app *app, struct db_conn *c)
+{
+	long long n = 0, total = 0;
+	int i;
+
+	for (i = 0; i < PRUNE_ROUNDS; i++) {
+		if (db_outbox_prune(c, app->cfg->sync_keep_done_s, PRUNE_BATCH,
+		    &n) != 0)
+			break;
+		total += n;
+		if (n < PRUNE_BATCH)
+			break;
+	}
+	if (total > 0)
+		log_debug("sync pruned finished jobs=%lld", total);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct sync_thread *t = arg;
+	struct sync_workers *w = t->w;
+	struct app *app = w->app;
+	const struct config *cfg = app->cfg;
+	struct db_conn *c = NULL;
+	long long next_prune = mono_ms() + PRUNE_EVERY_MS / 10;
+	unsigned handled, fails = 0;
+	int r, unreachable;
+
+	while (!atomic_load(&w->stop)) {
+		if (c == NULL) {
+			if ((r = db_acquire(app->pool, &c)) != 0 ||
+			    (r = db_outbox_listen(c)) != 0) {
+				conn_drop(app, c);
+				c = NULL;
+				fails++;
+				pause_ms(w, outage_pause(cfg, fails, &t->rng));
+				continue;
+			}
+		}
+		r = round_run(app, c, t->by, &t->rng, &handled, &unreachable);
+		if (r != 0 || unreachable) {
+			if (r != 0) {
+				log_debug("sync worker %u: bridge database: "
+				    "%s", t->idx, err_str(r));
+				conn_drop(app, c);
+				c = NULL;
+			}
+			fails++;
+			pause_ms(w, outage_pause(cfg, fails, &t->rng));
+			continue;
+		}
+		fails = 0;
+		if (t->idx == 0 && mono_ms() >= next_prune) {
+			prune(app, c);
+			next_prune = mono_ms() + PRUNE_EVERY_MS;
+		}
+		if (handled > 0)
+			continue;	/* more may be due, or unblocked */
+		r = db_outbox_wait_fd(c, cfg->sync_poll_ms, w->wake[0]);
+		if (r < 0) {
+			conn_drop(app, c);
+			c = NULL;
+		}
+	}
+	conn_drop(app, c);
+	return NULL;
+}
+
+int
+sync_workers_start(struct app *app, struct sync_workers **out)
+{
+	const struct config *cfg = app->cfg;
+	struct sync_workers *w = NULL;
+	char what[16];
+	unsigned i, n;
+	int r = ERR_ALLOC, e;
+
+	*out = NULL;
+	n = cfg->sync_workers;
+	if (n > 0 && n >= cfg->db_pool_size) {
+		/* each worker keeps a pool connection: leave one for HTTP */
+		log_warn("sync.workers = %u leaves no db.pool_size connection "
+		    "for requests; starting %u", n, cfg->db_pool_size - 1);
+		n = cfg->db_pool_size - 1;
+	}
+	if (n == 0) {
+		log_warn("no sync workers in this daemon: jobs wait for "
+		    "another daemon");
+		return 0;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return ERR_ALLOC;
+	w->app = app;
+	w->wake[0] = w->wake[1] = -1;
+	atomic_init(&w->stop, 0);
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		log_error("sync workers: pipe: %s", strerror(errno));
+		r = ERR_IO;
+		goto out;
+	}
+	if ((w->t = calloc(n, sizeof(*w->t))) == NULL)
+		goto out;
+	w->n = n;
+	for (i = 0; i < n; i++) {
+		w->t[i].w = w;
+		w->t[i].idx = i;
+		w->t[i].rng = rng_seed(i);
+		snprintf(what, sizeof(what), "%u", i);
+		worker_name(what, w->t[i].by, sizeof(w->t[i].by));
+		if ((e = pthread_create(&w->t[i].th, NULL, worker_main,
+		    &w->t[i])) != 0) {
+			log_error("sync workers: pthread_create: %s",
+			    strerror(e));
+			r = ERR_INTERNAL;
+			goto out;
+		}
+		w->t[i].started = 1;
+	}
+	log_info("sync workers started workers=%u batch=%u max_attempts=%u "
+	    "poll_ms=%u", n, cfg->sync_batch, cfg->sync_max_attempts,
+	    cfg->sync_poll_ms);
+	*out = w;
+	w = NULL;
+	r = 0;
+out:
+	sync_workers_stop(w);
+	return r;
+}
+
+void
+sync_workers_stop(struct sync_workers *w)
+{
+	unsigned i;
+	ssize_t wr;
+
+	if (w == NULL)
+		return;
+	atomic_store(&w->stop, 1);
+	if (w->wake[1] >= 0) {
+		do {
+			wr = write(w->wake[1], "x", 1);
+		} while (wr < 0 && errno == EINTR);
+	}
+	for (i = 0; i < w->n; i++) {
+		if (w->t[i].started)
+			pthread_join(w->t[i].th, NULL);
+	}
+	if (w->n > 0)
+		log_info("sync workers stopped workers=%u", w->n);
+	if (w->wake[0] >= 0)
+		close(w->wake[0]);
+	if (w->wake[1] >= 0)
+		close(w->wake[1]);
+	free(w->t);
+	free(w);
+}
+
+int
+sync_run_once(struct app *app, unsigned *handled)
+{
+	struct db_conn *c = NULL;
+	char by[DB_OUTBOX_BY_MAX];
+	uint64_t rng = rng_seed(0);
+	int r, unreachable;
+
+	*handled = 0;
+	worker_name("once", by, sizeof(by));
+	if ((r = db_acquire(app->pool, &c)) != 0)
+		goto out;
+	r = round_run(app, c, by, &rng, handled, &unreachable);
+out:
+	db_release(app->pool, c);
+	return r;
+}
