@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util/errors.h"
 
 /*
@@ -106,5 +108,12 @@ int policy_permission_set(const struct policy *p, const char *name,
  * exactly one POLICY_PERM_* bit. Static storage.
  */
 const char *policy_perm_name(unsigned perm);
+
+/*
+ * The bits of perms as a new JSON array of names (["list", "retrieve"]),
+ * in bit order; a bit without a name appears as "0x<hex>". NULL when
+ * out of memory. The caller owns the reference.
+ */
+json_t *policy_perms_json(unsigned perms);
 
 #endif

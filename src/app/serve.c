@@ -1,11 +1,14 @@
 #include "app/serve.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "app/app.h"
 #include "app/routes.h"
@@ -175,6 +178,21 @@ app_vault_close(struct app *app)
 	app->keyring = NULL;
 }
 
+/*
+ * jansson's free: wipe the block first. Request bodies that carry a
+ * secret (PUT .../secret) are parsed by jansson, whose string and parser
+ * buffers would otherwise go back to the heap with the plaintext in
+ * them. Set once at startup, before any thread exists.
+ */
+static void
+serve_json_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 /* One line on the state of the database at startup; never fatal. */
 static void
 serve_db_probe(struct app *app)
@@ -219,6 +237,7 @@ app_serve(const struct config *cfg)
 		log_error("crypto init failed: %s", err_str(r));
 		goto out;
 	}
+	json_set_alloc_funcs(malloc, serve_json_free);
 	if ((app = calloc(1, sizeof(*app))) == NULL) {
 		r = ERR_ALLOC;
 		goto out;

@@ -24,29 +24,6 @@
 #define SA_LIST_MAX	1000
 #define SA_ID_MAX	((uint64_t)INT64_MAX)
 
-static json_t *
-sa_perms(unsigned perms)
-{
-	json_t *a;
-	const char *name;
-	unsigned i, bit;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < 32; i++) {
-		bit = 1u << i;
-		if ((perms & bit) == 0)
-			continue;
-		name = policy_perm_name(bit);
-		if (json_array_append_new(a, name != NULL ?
-		    json_string(name) : json_sprintf("0x%x", bit)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
 static const char *
 sa_nz(const char *s)
 {
@@ -59,7 +36,7 @@ sa_job_json(const struct sync_job *j)
 {
 	json_t *o, *perms;
 
-	if ((perms = sa_perms(j->perms)) == NULL)
+	if ((perms = policy_perms_json(j->perms)) == NULL)
 		return NULL;
 	o = json_pack("{sI ss ss ss? ss? ss? ss? si ss ss ss? ss? ss}",
 	    "id", (json_int_t)j->id, "op", sync_op_name(j->op),

@@ -760,20 +760,6 @@ vault_h_safes_list(const struct request *req, struct response *resp)
 	    resp, 200, arr != NULL ? json_pack("{so}", "safes", arr) : NULL);
 }
 
-static json_t *
-vapi_perms(unsigned perms)
-{
-	json_t *a = json_array();
-	unsigned bit;
-
-	for (bit = 1; a != NULL && bit <= POLICY_PERM_ALL; bit <<= 1) {
-		if ((perms & bit) != 0 && policy_perm_name(bit) != NULL)
-			json_array_append_new(
-			    a, json_string(policy_perm_name(bit)));
-	}
-	return a;
-}
-
 int
 vault_h_safe_members(const struct request *req, struct response *resp)
 {
@@ -798,7 +784,7 @@ vault_h_safe_members(const struct request *req, struct response *resp)
 		if (json_array_append_new(arr,
 			json_pack("{ssssso}", "user_ref", m[i].user_ref,
 			    "user_name", m[i].user_name, "perms",
-			    vapi_perms(m[i].perms))) != 0) {
+			    policy_perms_json(m[i].perms))) != 0) {
 			json_decref(arr);
 			arr = NULL;
 		}

@@ -1034,3 +1034,25 @@ policy_perm_name(unsigned perm)
 	}
 	return NULL;
 }
+
+json_t *
+policy_perms_json(unsigned perms)
+{
+	json_t *a;
+	const char *name;
+	unsigned bit;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (bit = 1; bit != 0; bit <<= 1) {
+		if ((perms & bit) == 0)
+			continue;
+		name = policy_perm_name(bit);
+		if (json_array_append_new(a, name != NULL ? json_string(name) :
+		    json_sprintf("0x%x", bit)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}

@@ -90,34 +90,11 @@ rc_backend_err(int r, const struct vault_error *ve, const char *what)
 
 /* A permission mask as a list of names; NULL on allocation failure. */
 static json_t *
-rc_perms(unsigned perms)
-{
-	json_t *a;
-	const char *name;
-	unsigned i, bit;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < 32; i++) {
-		bit = 1u << i;
-		if ((perms & bit) == 0)
-			continue;
-		name = policy_perm_name(bit);
-		if (json_array_append_new(a, name != NULL ?
-		    json_string(name) : json_sprintf("0x%x", bit)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *
 rc_binding_json(const struct db_binding *b)
 {
 	json_t *o, *perms;
 
-	if ((perms = rc_perms(b->perms)) == NULL)
+	if ((perms = policy_perms_json(b->perms)) == NULL)
 		return NULL;
 	o = json_pack("{ss ss sI sb}", "safe", b->safe_name, "rule",
 	    b->rule_id, "retention_days", (json_int_t)b->retention_days,
@@ -460,8 +437,8 @@ rc_member_drift(struct rc_ctx *x, enum rc_kind kind,
 
 	if ((r = rc_item(x, rc_kind_names[kind], b->group_id, b->safe_name,
 	    m->user_ref, m->user_name,
-	    want != NULL ? rc_perms(want->perms) : json_null(),
-	    have != NULL ? rc_perms(have->perms) : json_null(), &item)) != 0)
+	    want != NULL ? policy_perms_json(want->perms) : json_null(),
+	    have != NULL ? policy_perms_json(have->perms) : json_null(), &item)) != 0)
 		return r;
 	return rc_fix_add(x, kind, m->user_ref, m->user_name,
 	    have != NULL ? have->perms : 0, item);

@@ -377,7 +377,7 @@ t_inject_drift(void)
 	while (n > 0 && isspace((unsigned char)out[n - 1]))
 		out[--n] = '\0';
 	ASSERT_INT_EQ(n, 36);
-	snprintf(rogue, sizeof(rogue), "%s", out);
+	snprintf(rogue, sizeof(rogue), "%.36s", out);
 }
 
 static void
