@@ -12,7 +12,9 @@
 # connections, and for every job the time from its insert (in the SCIM
 # transaction, before the 2xx) to its application in the embedded vault
 # (vault.applied_op.applied_at), p50/p99, and jobs applied per second.
-# BENCH_SAFES (200) groups are made safes for that.
+# BENCH_SAFES (200) groups are made safes for that. BENCH_SCIM=0 skips the
+# SCIM scenarios and pgbench (propagation only); BENCH_KEEP=1 keeps the
+# temporary directory with the logs.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -31,7 +33,11 @@ pid=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	sh scripts/pg.sh stop "$dir/pg" >/dev/null 2>&1 || true
-	rm -rf "$dir"
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench: kept $dir (daemon log vb.log, PostgreSQL log pg/pg.log)"
+	else
+		rm -rf "$dir"
+	fi
 }
 trap cleanup EXIT INT TERM
 
@@ -106,7 +112,9 @@ run() {
 	errs=$(echo "$line" | sed 's/.*errors=\([^ ]*\).*/\1/')
 	printf '%-28s %8s %10s %10s %10s %8s %6s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$errs" "$load"
 }
+scim=${BENCH_SCIM:-1}
 for c in 1 32; do
+	[ "$scim" = 1 ] || break
 	run "POST /Users" post_user.lua "$c"
 	run "GET /Users?filter=userName" get_filter.lua "$c"
 	run "GET /Users list page (100)" list_page.lua "$c"
@@ -128,18 +136,26 @@ echo "daemon peak RSS (VmHWM): $rss"
 
 # --- propagation to the embedded vault ---
 echo
-echo "bench: making $safes groups safes (pam-bench-N) through SCIM..."
-i=1
-: > "$dir/safe_group_ids"
-while [ "$i" -le "$safes" ]; do
-	curl -fs -X POST -H "Authorization: Bearer $token" \
-	    -H 'Content-Type: application/scim+json' \
-	    -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"pam-bench-$i\"}" \
-	    "$url/scim/v2/Groups" | sed 's/.*"id":"\([0-9a-f-]*\)".*/\1/' >> "$dir/safe_group_ids"
-	echo >> "$dir/safe_group_ids"
-	i=$((i + 1))
+delays=${BENCH_PROP_DELAYS:-0 100 50}
+# each run gets its own safes, so its adds are never no-ops left over
+# from an earlier run
+k=0
+for d in $delays; do
+	echo "bench: making $safes groups safes (pam-bench-$k-N) through SCIM..."
+	i=1
+	f="$dir/safe_group_ids.$k"
+	: > "$f"
+	while [ "$i" -le "$safes" ]; do
+		curl -fs -X POST -H "Authorization: Bearer $token" \
+		    -H 'Content-Type: application/scim+json' \
+		    -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"pam-bench-$k-$i\"}" \
+		    "$url/scim/v2/Groups" | sed 's/.*"id":"\([0-9a-f-]*\)".*/\1/' >> "$f"
+		echo >> "$f"
+		i=$((i + 1))
+	done
+	sed -i '/^$/d' "$f"
+	k=$((k + 1))
 done
-sed -i '/^$/d' "$dir/safe_group_ids"
 drain() {
 	n=0
 	until [ "$(psql_ -c "SELECT count(*) FROM sync_job WHERE state = 'pending'")" = 0 ]; do
@@ -149,30 +165,37 @@ drain() {
 	done
 }
 drain
-mark=$(psql_ -c "SELECT coalesce(max(id), 0) FROM sync_job")
-export VB_SAFE_GROUP_IDS="$dir/safe_group_ids"
-load=$(load1)
-line=$(wrk -t 2 -c 32 -d "${secs}s" --timeout 5s -s scripts/bench/patch_safe.lua \
-    "$url" | grep '^RESULT')
-t0=$(date +%s.%N)
-drain
-t1=$(date +%s.%N)
-# the ledger of the vault next to the jobs of the bridge
 psql_ -c "CREATE TABLE bench_ledger (op_id bigint, applied_at timestamptz)"
-vpsql_ -c "COPY (SELECT op_id, applied_at FROM vault.applied_op WHERE op_id > $mark) TO STDOUT" |
-    psql_ -c "COPY bench_ledger FROM STDIN"
-prop=$(psql_ -F ' ' -c "SELECT count(*),
-	round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 1),
-	round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 1),
-	round((count(*) / greatest(extract(epoch FROM max(applied_at) - min(applied_at)), 0.001))::numeric, 0)
-	FROM (SELECT extract(epoch FROM l.applied_at - j.created) * 1000 AS ms, l.applied_at
-	      FROM sync_job j JOIN bench_ledger l ON l.op_id = j.id WHERE j.id > $mark) x")
-rps=$(echo "$line" | sed 's/.*rps=\([^ ]*\).*/\1/')
-set -- $prop
 printf '\n%-28s %8s %10s %8s %12s %12s %10s %6s\n' propagation clients "PATCH/s" jobs "p50_ms" "p99_ms" "applied/s" load1
-printf '%-28s %8s %10s %8s %12s %12s %10s %6s\n' "PATCH safe member -> vault" 32 "$rps" "$1" "$2" "$3" "$4" "$load"
-echo "(latency: job insert in the SCIM transaction -> applied in vault.applied_op; drain after the load: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s)"
+# one run per per-connection delay: 0 = as fast as the writers go, then
+# capped rates (32 connections, each waiting that many ms between PATCHes)
+k=0
+for d in $delays; do
+	export VB_SAFE_GROUP_IDS="$dir/safe_group_ids.$k"
+	k=$((k + 1))
+	drain
+	mark=$(psql_ -c "SELECT coalesce(max(id), 0) FROM sync_job")
+	load=$(load1)
+	line=$(VB_DELAY_MS=$d wrk -t 2 -c 32 -d "${secs}s" --timeout 5s \
+	    -s scripts/bench/patch_safe.lua "$url" | grep '^RESULT')
+	drain
+	psql_ -c "TRUNCATE bench_ledger"
+	vpsql_ -c "COPY (SELECT op_id, applied_at FROM vault.applied_op WHERE op_id > $mark) TO STDOUT" |
+	    psql_ -c "COPY bench_ledger FROM STDIN"
+	prop=$(psql_ -F ' ' -c "SELECT count(*),
+		round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 1),
+		round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 1),
+		round((count(*) / greatest(extract(epoch FROM max(applied_at) - min(applied_at)), 0.001))::numeric, 0)
+		FROM (SELECT extract(epoch FROM l.applied_at - j.created) * 1000 AS ms, l.applied_at
+		      FROM sync_job j JOIN bench_ledger l ON l.op_id = j.id WHERE j.id > $mark) x")
+	rps=$(echo "$line" | sed 's/.*rps=\([^ ]*\).*/\1/')
+	set -- $prop
+	if [ "$d" = 0 ]; then label="PATCH -> vault, no cap"; else label="PATCH -> vault, ${d}ms gaps"; fi
+	printf '%-28s %8s %10s %8s %12s %12s %10s %6s\n' "$label" 32 "$rps" "$1" "$2" "$3" "$4" "$load"
+done
+echo "(latency: job insert in the SCIM transaction -> applied in vault.applied_op)"
 
+[ "$scim" = 1 ] || exit 0
 psql_ -c "CREATE TABLE bench_user (LIKE scim_user INCLUDING ALL)"
 echo
 printf '%-28s %8s %10s %10s %6s\n' "pgbench ceiling" clients tps latency_ms load1

@@ -17,6 +17,7 @@ struct auth_cache;
 struct policy;
 struct seal_keyring;
 struct vault_backend;
+struct sync_workers;
 
 struct app {
 	const struct config *cfg;	/* read-only after start */
@@ -31,6 +32,9 @@ struct app {
 	struct seal_keyring *keyring;	/* master keys (vault.master_key,
 					 * vault.previous_keys); read-only */
 	struct vault_backend *vault;	/* the embedded vault backend */
+	struct sync_workers *workers;	/* this daemon's outbox workers,
+					 * NULL when none: kicked after
+					 * writes that made jobs */
 	atomic_uint_fast64_t requests;	/* served, for logs */
 	atomic_int in_flight;		/* requests being handled */
 };

@@ -98,6 +98,9 @@ int db_outbox_dead(struct db_conn *c, long long id, const char *msg) WUR;
  */
 int db_outbox_finish(struct db_conn *c, long long id, enum sync_state st,
     unsigned delay_ms, const char *msg, const char *by) WUR;
+/* Mark n claimed jobs done at once (after a batch was applied). */
+int db_outbox_done_many(struct db_conn *c, const long long *ids, size_t n,
+    const char *by) WUR;
 
 /* Enqueue one job (reconciliation repairs). *id (may be NULL) gets its
  * id. */
@@ -156,8 +159,9 @@ int db_binding_get(struct db_conn *c, const char *group_id,
  * changed). The caller holds the group's row lock. */
 int db_binding_put(struct db_conn *c, const struct db_binding *b) WUR;
 /* Mark frozen (triggers enqueue freeze and the purge job); no binding or
- * already frozen: nothing. */
-int db_binding_freeze(struct db_conn *c, const char *group_id) WUR;
+ * already frozen: nothing. *frozen (may be NULL) gets 1 if it froze. */
+int db_binding_freeze(struct db_conn *c, const char *group_id, int *frozen)
+    WUR;
 /*
  * Take the lock that orders a safe's jobs before enqueueing for it
  * outside the SCIM paths (reconciliation): the scim_group row (FOR NO
@@ -182,7 +186,17 @@ int db_outbox_has_pending(struct db_conn *c, const char *safe_ref,
 
 /* --- notification --- */
 
-/* LISTEN on the job channel ("vb_sync"; the jobs trigger notifies). */
+/*
+ * Wake the workers of every daemon (NOTIFY on the job channel when the
+ * caller's transaction commits). Not sent for every SCIM write: a
+ * notifying commit takes a database-wide lock until it is flushed, which
+ * serializes all such commits. SCIM writes wake the workers of their own
+ * daemon in-process (sync_workers_kick); other daemons poll every
+ * sync.poll_ms. Reconciliation and operator retries notify.
+ */
+int db_outbox_notify(struct db_conn *c) WUR;
+
+/* LISTEN on the job channel ("vb_sync"). */
 int db_outbox_listen(struct db_conn *c) WUR;
 /* Wait up to timeout_ms for a notification on c (which has LISTENed);
  * 1 if one came, 0 on timeout; negative ERR_* if the connection broke. */

@@ -24,10 +24,17 @@ struct policy;
  */
 int lifecycle_group_written(struct db_conn *c, const struct policy *p,
     const char *group_id, const char *display_name, const char *external_id,
-    struct api_error *e) WUR;
+    int *is_safe, struct api_error *e) WUR;
 
 /* The group is about to be deleted (call before the DELETE): its
  * binding is frozen. */
-int lifecycle_group_deleting(struct db_conn *c, const char *group_id) WUR;
+int lifecycle_group_deleting(struct db_conn *c, const char *group_id,
+    int *is_safe) WUR;
+
+/*
+ * *is_safe (may be NULL) gets 1 when the group is a safe or has just
+ * stopped being one: the transaction may have written jobs, so after
+ * its commit the caller wakes the workers (sync_workers_kick).
+ */
 
 #endif

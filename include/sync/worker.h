@@ -10,8 +10,10 @@
  * error is retried after an exponential backoff with full jitter
  * (sync.backoff_base_ms doubling up to sync.backoff_max_ms), a
  * permanent error or sync.max_attempts attempts park the job as dead.
- * Workers wake on the job channel's NOTIFY and at least every
- * sync.poll_ms (for retries that come due).
+ * Workers wake when a write of this daemon kicks them
+ * (sync_workers_kick), on the job channel's NOTIFY (reconciliation,
+ * retries), and at least every sync.poll_ms (jobs written by other
+ * daemons, retries that come due).
  */
 
 struct app;
@@ -22,6 +24,12 @@ struct vault_error;
 
 /* Start app->cfg->sync_workers threads (0: none, *out NULL). */
 int sync_workers_start(struct app *app, struct sync_workers **out) WUR;
+/*
+ * Wake this daemon's workers now (after a commit that may have written
+ * jobs). Cheap and coalescing: while a wake is pending, further calls
+ * do nothing. NULL w (no workers here) is fine.
+ */
+void sync_workers_kick(struct sync_workers *w);
 /* Ask them to stop, wait for the jobs in hand to finish, free. NULL ok. */
 void sync_workers_stop(struct sync_workers *w);
 

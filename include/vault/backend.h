@@ -77,8 +77,37 @@ struct vault_account {
 	char secret_updated[40];		/* xsd:dateTime or "" */
 };
 
+/* One lifecycle operation, for apply_batch. */
+enum vault_op_kind {
+	VAULT_OP_SAFE_ENSURE, VAULT_OP_SAFE_FREEZE, VAULT_OP_SAFE_PURGE,
+	VAULT_OP_MEMBER_SET, VAULT_OP_MEMBER_REMOVE, VAULT_OP_SESSIONS_REVOKE
+};
+
+struct vault_op {
+	enum vault_op_kind kind;
+	long long op_id;
+	const char *safe_ref;		/* NULL for sessions_revoke */
+	const char *user_ref;		/* NULL for safe ops */
+	const char *name;		/* safe_ensure: the safe's name */
+	const char *user_name;		/* member_set */
+	unsigned perms;			/* member_set */
+};
+
 struct vault_backend_ops {
 	const char *kind;		/* "embedded", ... */
+
+	/*
+	 * Optional (NULL: not offered). Apply ops[0..n) with the effect of
+	 * the single-op calls below, in order, in ONE backend transaction:
+	 * all or nothing. 0: every op is applied (an op_id seen before
+	 * counts as applied and changes nothing). On failure nothing of
+	 * the batch is applied and the caller applies the ops one by one
+	 * to learn which fails and how. The ops must be independent of
+	 * each other's order constraints (the workers claim at most one
+	 * pending job per safe and user).
+	 */
+	int (*apply_batch)(struct vault_backend *b, const struct vault_op *ops,
+	    size_t n, struct vault_error *e);
 
 	/*
 	 * Create the safe (with its data key) or, if it exists, give it

@@ -24,15 +24,27 @@ function init(args)
 end
 
 local pairs_per_thread = 4000
+-- VB_DELAY_MS > 0: each connection waits that long between requests,
+-- which caps the rate (32 connections x 1000 / (delay + latency)).
+local delay_ms = tonumber(os.getenv("VB_DELAY_MS")) or 0
+
+if delay_ms > 0 then
+	delay = function()
+		return delay_ms
+	end
+end
 
 request = function()
 	local i = counter % pairs_per_thread
 	local pass = math.floor(counter / pairs_per_thread)
 	counter = counter + 1
-	-- pair number p, unique per thread: groups cycle fastest
+	-- pair number p, unique per thread; consecutive requests hit other
+	-- groups AND other users, so that 32 requests in flight do not
+	-- queue on one group's or one user's row lock. (p mod groups,
+	-- p mod users) stays distinct while p < lcm(#groups, #users).
 	local p = my_tid * pairs_per_thread + i
 	local g = groups[(p % #groups) + 1]
-	local u = users[(math.floor(p / #groups) % #users) + 1]
+	local u = users[(p % #users) + 1]
 	local body
 	if pass % 2 == 0 then
 		body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],' ..

@@ -301,6 +301,7 @@ app_serve(const struct config *cfg)
 		log_error("sync workers: %s", err_str(r));
 		goto out;
 	}
+	app->workers = workers;
 
 	for (;;) {
 		if ((e = sigwait(&set, &sig)) != 0) {
@@ -319,6 +320,7 @@ app_serve(const struct config *cfg)
 	http_server_quiesce(srv);
 	http_server_stop(srv, cfg->http_drain_timeout_s);
 	srv = NULL;
+	app->workers = NULL;
 	sync_workers_stop(workers);
 	workers = NULL;
 	r = e != 0 ? ERR_INTERNAL : 0;

@@ -275,7 +275,7 @@ sync_h_job_retry(const struct request *req, struct response *resp)
 		goto out;
 	}
 	if (r != 0 || (r = db_outbox_get(c, new_id, &j)) != 0 ||
-	    (r = db_commit(c)) != 0)
+	    (r = db_outbox_notify(c)) != 0 || (r = db_commit(c)) != 0)
 		goto out;
 	txn = 0;
 	log_info("sync job retried rid=%s job=%lld new_job=%lld token=%s",

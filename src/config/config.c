@@ -126,7 +126,7 @@ static const struct cf_opt cf_opts[] = {
 	    OFF(sync_backoff_base_ms), "first retry delay, doubling" },
 	{ "sync.backoff_max_ms", CF_UINT, "60000", 1, 3600000, 0,
 	    OFF(sync_backoff_max_ms), "longest retry delay" },
-	{ "sync.poll_ms", CF_UINT, "1000", 10, 600000, 0, OFF(sync_poll_ms),
+	{ "sync.poll_ms", CF_UINT, "250", 10, 600000, 0, OFF(sync_poll_ms),
 	    "workers look for due jobs at least this often" },
 	{ "sync.keep_done_s", CF_U64, "604800", 0, 315360000ULL, 0,
 	    OFF(sync_keep_done_s),

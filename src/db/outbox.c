@@ -12,6 +12,7 @@
 #include "db_int.h"
 #include "policy/policy.h"
 #include "util/bounds.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -241,25 +242,38 @@ clean_msg(const char *msg, char *out, size_t outsz)
  * NOT EXISTS checks also see the jobs other workers hold locked (they
  * are pending until those commit), so two workers never apply two jobs
  * of one key at once; SKIP LOCKED only skips the locked rows themselves.
+ * The candidates are the first due pending jobs in id order, a few times
+ * the batch (room for the rows other workers hold): the blocking checks
+ * then run for those few only, whatever the planner believes about a
+ * table whose pending part changes faster than its statistics (a plan
+ * joining every pending job with every other one took seconds with a
+ * few thousand pending). The earliest due job is always a candidate, so
+ * none starves. OFFSET 0 keeps each NOT EXISTS a correlated subplan, an
+ * index probe per candidate (sync_job_pending_key / _user), instead of
+ * an anti join the planner may build over the whole pending set.
  */
 static const char claim_sql[] =
-	"SELECT " JOB_COLS " FROM sync_job j "
-	"WHERE j.state = 'pending' AND j.not_before <= now() "
+	"WITH c AS MATERIALIZED (SELECT id FROM sync_job "
+	"WHERE state = 'pending' AND not_before <= now() "
+	"ORDER BY id LIMIT $1::integer * 4 + 64) "
+	"SELECT " JOB_COLS " FROM c JOIN sync_job j ON j.id = c.id "
+	"WHERE j.state = 'pending' "
 	"AND NOT EXISTS (SELECT 1 FROM sync_job p WHERE p.state = 'pending' "
 	"AND NOT (p.op = 'safe_purge' AND p.not_before > now()) "
 	"AND p.safe_ref = j.safe_ref AND p.user_ref = j.user_ref "
-	"AND p.id < j.id) "
+	"AND p.id < j.id OFFSET 0) "
 	"AND NOT EXISTS (SELECT 1 FROM sync_job p WHERE p.state = 'pending' "
 	"AND NOT (p.op = 'safe_purge' AND p.not_before > now()) "
-	"AND p.safe_ref = j.safe_ref AND p.user_ref IS NULL AND p.id < j.id) "
+	"AND p.safe_ref = j.safe_ref AND p.user_ref IS NULL AND p.id < j.id "
+	"OFFSET 0) "
 	"AND NOT EXISTS (SELECT 1 FROM sync_job p WHERE p.state = 'pending' "
 	"AND NOT (p.op = 'safe_purge' AND p.not_before > now()) "
 	"AND j.user_ref IS NULL AND p.safe_ref = j.safe_ref "
-	"AND p.id < j.id) "
+	"AND p.id < j.id OFFSET 0) "
 	"AND NOT EXISTS (SELECT 1 FROM sync_job p WHERE p.state = 'pending' "
 	"AND NOT (p.op = 'safe_purge' AND p.not_before > now()) "
 	"AND j.safe_ref IS NULL AND p.safe_ref IS NULL "
-	"AND p.user_ref = j.user_ref AND p.id < j.id) "
+	"AND p.user_ref = j.user_ref AND p.id < j.id OFFSET 0) "
 	"ORDER BY j.id LIMIT $1::integer FOR UPDATE OF j SKIP LOCKED";
 
 int
@@ -336,6 +350,46 @@ db_outbox_finish(struct db_conn *c, long long id, enum sync_state st,
 	if (r == 0 && db_cmd_rows(res) == 0)
 		r = ERR_NOT_FOUND;
 	PQclear(res);
+	return r;
+}
+
+int
+db_outbox_done_many(struct db_conn *c, const long long *ids, size_t n,
+    const char *by)
+{
+	PGresult *res = NULL;
+	const char *vals[2];
+	char b[DB_OUTBOX_BY_MAX];
+	struct buf arr;
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	buf_init(&arr, (size_t)n * 24 + 8);
+	buf_putc(&arr, '{');
+	for (i = 0; i < n; i++)
+		buf_printf(&arr, "%s%lld", i > 0 ? "," : "", ids[i]);
+	buf_putc(&arr, '}');
+	if (buf_failed(&arr)) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	clean_msg(by, b, sizeof(b));
+	vals[0] = arr.data;
+	vals[1] = by != NULL ? b : NULL;
+	if ((r = db_exec(c, "UPDATE sync_job SET state = 'done', "
+	    "attempts = attempts + 1, finished = clock_timestamp(), "
+	    "applied_by = coalesce($2, applied_by) "
+	    "WHERE id = ANY ($1::bigint[]) AND state = 'pending'", 2, vals,
+	    &res)) != 0)
+		goto out;
+	/* the jobs are the caller's, locked by its claim */
+	if (db_cmd_rows(res) != n)
+		r = ERR_INTERNAL;
+out:
+	PQclear(res);
+	buf_free(&arr);
 	return r;
 }
 
@@ -737,16 +791,32 @@ db_binding_put(struct db_conn *c, const struct db_binding *b)
 }
 
 int
-db_binding_freeze(struct db_conn *c, const char *group_id)
+db_binding_freeze(struct db_conn *c, const char *group_id, int *frozen)
 {
+	PGresult *res = NULL;
 	const char *vals[1];
+	int r;
 
+	if (frozen != NULL)
+		*frozen = 0;
 	if (!db_id_ok(group_id))
 		return 0;
 	vals[0] = group_id;
-	return db_exec_cmd(c, "UPDATE sync_binding SET state = 'frozen', "
+	if ((r = db_exec(c, "UPDATE sync_binding SET state = 'frozen', "
 	    "updated = now() WHERE group_id = $1::uuid AND state = 'active'",
-	    1, vals);
+	    1, vals, &res)) != 0)
+		return r;
+	if (frozen != NULL)
+		*frozen = db_cmd_rows(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_outbox_notify(struct db_conn *c)
+{
+	return db_exec_cmd(c, "SELECT pg_catalog.pg_notify('" OUTBOX_CHANNEL
+	    "', '')", 0, NULL);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "scim/filter.h"
 #include "scim/patch.h"
 #include "sync/lifecycle.h"
+#include "sync/worker.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -298,11 +299,24 @@ take_members(json_t *doc)
  */
 static int
 group_written(struct app *app, struct db_conn *c, const char *id,
-    const json_t *doc, struct api_error *e)
+    const json_t *doc, int *kick, struct api_error *e)
 {
 	return lifecycle_group_written(c, app->policy, id,
 	    json_string_value(json_object_get(doc, "displayName")),
-	    json_string_value(json_object_get(doc, "externalId")), e);
+	    json_string_value(json_object_get(doc, "externalId")), kick, e);
+}
+
+/*
+ * After the commit of a write that may have written outbox jobs (a safe's
+ * group, or a User's memberships and "active"): wake this daemon's
+ * workers at once. Other daemons' workers find the jobs within
+ * sync.poll_ms (db/outbox.h, db_outbox_notify, says why not NOTIFY).
+ */
+static void
+kick_workers(struct app *app, enum scim_rtype rt, int kick)
+{
+	if (rt == SCIM_RT_USER || kick)
+		sync_workers_kick(app->workers);
 }
 
 int
@@ -316,7 +330,7 @@ scim_op_create(struct app *app, const char *scim_base, enum scim_rtype rt,
 	const char **ids = NULL;
 	char *text = NULL;
 	size_t nids = 0;
-	int r;
+	int r, kick = 0;
 
 	memset(&row, 0, sizeof(row));
 	memset(res, 0, sizeof(*res));
@@ -356,10 +370,12 @@ scim_op_create(struct app *app, const char *scim_base, enum scim_rtype rt,
 		}
 	}
 	if (rt == SCIM_RT_GROUP && (r = group_written(app, c, row.id, doc,
-	    e)) != 0)
+	    &kick, e)) != 0)
 		goto out;
 	if ((r = db_commit(c)) != 0)
 		goto out;
+	if (kick)
+		sync_workers_kick(app->workers);
 	r = result_from_row(rt, scim_base, &row, proj, 201, 1, res);
 out:
 	db_release(app->pool, c);
@@ -384,7 +400,7 @@ scim_op_replace(struct app *app, const char *scim_base, enum scim_rtype rt,
 	char *text = NULL;
 	size_t nids = 0;
 	unsigned flags;
-	int r;
+	int r, kick = 0;
 
 	memset(&row, 0, sizeof(row));
 	memset(res, 0, sizeof(*res));
@@ -412,13 +428,14 @@ scim_op_replace(struct app *app, const char *scim_base, enum scim_rtype rt,
 	/* PUT replaces the whole resource, so also the member list */
 	if (rt == SCIM_RT_GROUP && ((r = db_group_members_apply(c, id, 1, ids,
 	    nids, NULL, 0, NULL, e)) != 0 ||
-	    (r = group_written(app, c, row.id, doc, e)) != 0))
+	    (r = group_written(app, c, row.id, doc, &kick, e)) != 0))
 		goto out;
 	flags = rt == SCIM_RT_GROUP ? DB_F_MEMBERS : DB_F_GROUPS;
 	db_row_clear(&row);
 	if ((r = db_scim_get(c, rt, id, flags, &row)) != 0 ||
 	    (r = db_commit(c)) != 0)
 		goto out;
+	kick_workers(app, rt, kick);
 	r = result_from_row(rt, scim_base, &row, proj, 200, 1, res);
 out:
 	db_release(app->pool, c);
@@ -579,7 +596,7 @@ scim_op_patch(struct app *app, const char *scim_base, enum scim_rtype rt,
 	char *text = NULL;
 	size_t nadd = 0, nrem = 0;
 	unsigned flags;
-	int r, changed = 0;
+	int r, kick = 0, changed = 0;
 
 	memset(&row, 0, sizeof(row));
 	memset(res, 0, sizeof(*res));
@@ -636,7 +653,7 @@ scim_op_patch(struct app *app, const char *scim_base, enum scim_rtype rt,
 			goto out;
 	}
 	if (rt == SCIM_RT_GROUP && (r = group_written(app, c, row.id, norm,
-	    e)) != 0)
+	    &kick, e)) != 0)
 		goto out;
 	if (want_body) {
 		flags = 0;
@@ -650,6 +667,7 @@ scim_op_patch(struct app *app, const char *scim_base, enum scim_rtype rt,
 	}
 	if ((r = db_commit(c)) != 0)
 		goto out;
+	kick_workers(app, rt, kick);
 	r = result_from_row(rt, scim_base, &row, proj, want_body ? 200 : 204,
 	    want_body, res);
 out:
@@ -672,7 +690,7 @@ scim_op_delete(struct app *app, enum scim_rtype rt, const char *id,
 {
 	struct db_conn *c = NULL;
 	struct db_row row;
-	int r;
+	int r, kick = 0;
 
 	(void)e;
 	memset(&row, 0, sizeof(row));
@@ -681,10 +699,11 @@ scim_op_delete(struct app *app, enum scim_rtype rt, const char *id,
 	if ((r = db_scim_get(c, rt, id, DB_F_FOR_UPDATE, &row)) != 0 ||
 	    (r = check_if_match(if_match, row.version)) != 0 ||
 	    (rt == SCIM_RT_GROUP &&
-	    (r = lifecycle_group_deleting(c, row.id)) != 0) ||
+	    (r = lifecycle_group_deleting(c, row.id, &kick)) != 0) ||
 	    (r = db_scim_delete(c, rt, id)) != 0 ||
 	    (r = db_commit(c)) != 0)
 		goto out;
+	kick_workers(app, rt, kick);
 out:
 	db_release(app->pool, c);
 	db_row_clear(&row);

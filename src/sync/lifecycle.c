@@ -17,18 +17,22 @@
 int
 lifecycle_group_written(struct db_conn *c, const struct policy *p,
     const char *group_id, const char *display_name, const char *external_id,
-    struct api_error *e)
+    int *is_safe, struct api_error *e)
 {
 	const struct policy_safe_rule *rule = NULL;
 	struct db_binding want, cur;
 	int r;
 
+	if (is_safe != NULL)
+		*is_safe = 0;
 	if (p != NULL)
 		rule = policy_match_group(p, display_name, external_id);
 	if (rule == NULL) {
 		/* not (or no longer) a safe: an active binding freezes */
-		return db_binding_freeze(c, group_id);
+		return db_binding_freeze(c, group_id, is_safe);
 	}
+	if (is_safe != NULL)
+		*is_safe = 1;
 	memset(&want, 0, sizeof(want));
 	if (policy_safe_name(rule, display_name, want.safe_name,
 	    sizeof(want.safe_name)) != 0)
@@ -66,7 +70,8 @@ lifecycle_group_written(struct db_conn *c, const struct policy *p,
 }
 
 int
-lifecycle_group_deleting(struct db_conn *c, const char *group_id)
+lifecycle_group_deleting(struct db_conn *c, const char *group_id,
+    int *is_safe)
 {
-	return db_binding_freeze(c, group_id);
+	return db_binding_freeze(c, group_id, is_safe);
 }

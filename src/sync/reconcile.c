@@ -337,7 +337,7 @@ rc_group(struct rc_ctx *x, const char *gid, const char *doc)
 	if (!x->dry_run) {
 		api_error_clear(&ae);
 		r = lifecycle_group_written(x->c, x->app->policy, gid, dn, eid,
-		    &ae);
+		    NULL, &ae);
 		if (r == ERR_INVALID || r == ERR_CONFLICT) {
 			/* e.g. the new name is another safe's: reported,
 			 * the binding stays as it is */
@@ -555,7 +555,9 @@ rc_repair(struct rc_ctx *x, const struct db_binding *b)
 			goto out;
 		njobs++;
 	}
-	if (njobs > 0 && (r = db_commit(x->c)) != 0)
+	/* wake the workers of every daemon (db_outbox_notify) */
+	if (njobs > 0 && ((r = db_outbox_notify(x->c)) != 0 ||
+	    (r = db_commit(x->c)) != 0))
 		goto out;
 	txn = 0;
 	if (njobs == 0)

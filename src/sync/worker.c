@@ -47,7 +47,9 @@ struct sync_thread {
 struct sync_workers {
 	struct app *app;
 	atomic_int stop;
-	int wake[2];			/* written once to stop the threads */
+	atomic_int kicked;		/* a wake byte is in the pipe */
+	int wake[2];			/* stop: flag + a byte each thread
+					 * passes on; kick: one byte */
 	unsigned n;
 	struct sync_thread *t;
 };
@@ -178,6 +180,80 @@ sync_apply(struct vault_backend *b, const struct sync_job *j,
  * as attempts) for a later round, so a dead backend is not hammered.
  * Returns 0 or the bridge database's error (the round rolled back).
  */
+/* The vault_op of a job; the strings stay the job's. */
+static void
+job_op(const struct sync_job *j, struct vault_op *op)
+{
+	static const enum vault_op_kind kind[] = {
+		[SYNC_SAFE_ENSURE] = VAULT_OP_SAFE_ENSURE,
+		[SYNC_SAFE_FREEZE] = VAULT_OP_SAFE_FREEZE,
+		[SYNC_SAFE_PURGE] = VAULT_OP_SAFE_PURGE,
+		[SYNC_MEMBER_SET] = VAULT_OP_MEMBER_SET,
+		[SYNC_MEMBER_REMOVE] = VAULT_OP_MEMBER_REMOVE,
+		[SYNC_SESSIONS_REVOKE] = VAULT_OP_SESSIONS_REVOKE,
+	};
+
+	memset(op, 0, sizeof(*op));
+	op->kind = kind[j->op];
+	op->op_id = j->id;
+	op->safe_ref = j->safe_ref[0] != '\0' ? j->safe_ref : NULL;
+	op->user_ref = j->user_ref[0] != '\0' ? j->user_ref : NULL;
+	op->name = j->safe_name;
+	op->user_name = j->user_name;
+	op->perms = j->perms;
+}
+
+/*
+ * Apply jobs[0..n) through the backend's apply_batch, all or nothing.
+ * 0 when all are applied; else (no batch support, a failure of any
+ * kind) nonzero, nothing applied, and the caller goes job by job, which
+ * classifies each failure.
+ */
+static int
+batch_apply(struct vault_backend *b, const struct sync_job *jobs, size_t n)
+{
+	struct vault_op *ops;
+	struct vault_error ve;
+	size_t i;
+	int r;
+
+	if (b == NULL || b->ops->apply_batch == NULL)
+		return ERR_INTERNAL;
+	for (i = 0; i < n; i++) {
+		if ((unsigned)jobs[i].op > SYNC_SESSIONS_REVOKE)
+			return ERR_INTERNAL;
+	}
+	if ((ops = calloc(n, sizeof(*ops))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < n; i++)
+		job_op(&jobs[i], &ops[i]);
+	memset(&ve, 0, sizeof(ve));
+	r = b->ops->apply_batch(b, ops, n, &ve);
+	if (r != 0)
+		log_debug("sync batch of %zu not applied, going one by one: %s",
+		    n, ve.msg);
+	free(ops);
+	return r;
+}
+
+/* The batch is applied: mark its jobs done. */
+static int
+batch_done(struct db_conn *c, const struct sync_job *jobs, size_t n,
+    const char *by)
+{
+	long long *ids;
+	size_t i;
+	int r;
+
+	if ((ids = calloc(n, sizeof(*ids))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < n; i++)
+		ids[i] = jobs[i].id;
+	r = db_outbox_done_many(c, ids, n, by);
+	free(ids);
+	return r;
+}
+
 static int
 round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
     unsigned *handled, int *unreachable)
@@ -195,6 +271,14 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 	if ((r = db_begin(c)) != 0 ||
 	    (r = db_outbox_claim(c, cfg->sync_batch, &jobs, &n)) != 0)
 		goto out;
+	/* the whole batch in one backend transaction; if anything in it
+	 * fails, nothing of it is applied and the jobs go one by one */
+	if (n > 1 && batch_apply(app->vault, jobs, n) == 0) {
+		if ((r = batch_done(c, jobs, n, by)) != 0)
+			goto out;
+		*handled = (unsigned)n;
+		n = 0;
+	}
 	for (i = 0; i < n; i++) {
 		j = &jobs[i];
 		ar = sync_apply(app->vault, j, &ve);
@@ -240,18 +324,60 @@ out:
 	return r;
 }
 
-/* Sleep up to ms, or until the workers are told to stop. */
+/* One byte into the wake pipe (non-blocking: a full pipe wakes anyway). */
+static void
+wake_write(struct sync_workers *w)
+{
+	ssize_t wr;
+
+	do {
+		wr = write(w->wake[1], "x", 1);
+	} while (wr < 0 && errno == EINTR);
+}
+
+/*
+ * A wake byte arrived: take what is in the pipe and allow the next kick.
+ * On stop, put one byte back so every other thread sees it too.
+ */
+static void
+wake_drain(struct sync_workers *w)
+{
+	char buf[64];
+	ssize_t n;
+
+	atomic_store(&w->kicked, 0);
+	do {
+		n = read(w->wake[0], buf, sizeof(buf));
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	if (atomic_load(&w->stop))
+		wake_write(w);
+}
+
+void
+sync_workers_kick(struct sync_workers *w)
+{
+	if (w == NULL || atomic_exchange(&w->kicked, 1) != 0)
+		return;
+	wake_write(w);
+}
+
+/*
+ * Sleep up to ms, or until the workers are told to stop. Kicks are taken
+ * and ignored: this is the pause of an outage, which new jobs do not end.
+ */
 static void
 pause_ms(struct sync_workers *w, unsigned ms)
 {
 	struct pollfd pfd;
+	long long deadline = mono_ms() + ms, left;
 
-	if (atomic_load(&w->stop))
-		return;
-	pfd.fd = w->wake[0];
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	(void)poll(&pfd, 1, (int)ms);
+	while (!atomic_load(&w->stop) && (left = deadline - mono_ms()) > 0) {
+		pfd.fd = w->wake[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)left) > 0)
+			wake_drain(w);
+	}
 }
 
 /*
@@ -349,7 +475,9 @@ worker_main(void *arg)
 		if (handled > 0)
 			continue;	/* more may be due, or unblocked */
 		r = db_outbox_wait_fd(c, cfg->sync_poll_ms, w->wake[0]);
-		if (r < 0) {
+		if (r == 2)
+			wake_drain(w);
+		else if (r < 0) {
 			conn_drop(app, c);
 			c = NULL;
 		}
@@ -385,6 +513,7 @@ sync_workers_start(struct app *app, struct sync_workers **out)
 	w->app = app;
 	w->wake[0] = w->wake[1] = -1;
 	atomic_init(&w->stop, 0);
+	atomic_init(&w->kicked, 0);
 	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		log_error("sync workers: pipe: %s", strerror(errno));
 		r = ERR_IO;
@@ -423,16 +552,12 @@ void
 sync_workers_stop(struct sync_workers *w)
 {
 	unsigned i;
-	ssize_t wr;
 
 	if (w == NULL)
 		return;
 	atomic_store(&w->stop, 1);
-	if (w->wake[1] >= 0) {
-		do {
-			wr = write(w->wake[1], "x", 1);
-		} while (wr < 0 && errno == EINTR);
-	}
+	if (w->wake[1] >= 0)
+		wake_write(w);
 	for (i = 0; i < w->n; i++) {
 		if (w->t[i].started)
 			pthread_join(w->t[i].th, NULL);

@@ -46,6 +46,8 @@ struct emb_op {
 	struct seal_blob dek;		/* safe_ensure: a new data key */
 	char dek_key_id[SEAL_KEY_ID_LEN + 1];
 	unsigned ended;			/* sessions_revoke */
+	int (*fx)(struct db_conn *, struct emb_op *, struct vault_error *);
+					/* the effect of a new op_id */
 };
 
 static struct vault_embedded *
@@ -124,40 +126,57 @@ invalid(struct vault_error *e, const char *what, const char *why)
 }
 
 /*
- * Run one lifecycle op: ledger row and, for a new op_id, effect(), in one
- * transaction. effect() fills e on failure.
+ * The ledger row of one op and, for an op_id not seen before, its
+ * effect, on c inside the caller's transaction. o->fx fills e on
+ * failure.
  */
 static int
-op_run(struct vault_embedded *v, struct emb_op *o,
-    int (*effect)(struct db_conn *, struct emb_op *, struct vault_error *),
+op_effects(struct db_conn *c, struct emb_op *o, struct vault_error *e)
+{
+	int r, fresh = 0;
+
+	if ((r = db_vault_op_record(c, o->id, o->name, o->safe_ref,
+	    o->user_ref, o->perms, &fresh)) != 0)
+		return db_fail(e, c, r, o->name);
+	if (!fresh) {
+		log_info("vault: op %lld %s delivered again; already applied, "
+		    "ignored", o->id, o->name);
+		return 0;
+	}
+	if ((r = o->fx(c, o, e)) != 0)
+		return r;
+	log_debug("vault: applied op %lld %s", o->id, o->name);
+	return 0;
+}
+
+/*
+ * Run ops[0..n) (prepared) in one transaction on a connection of the
+ * vault pool: all or nothing.
+ */
+static int
+ops_run(struct vault_embedded *v, struct emb_op *ops, size_t n,
     struct vault_error *e)
 {
 	struct db_conn *c = NULL;
-	int r, fresh = 0;
+	size_t i;
+	int r;
 
 	if ((r = db_acquire(v->pool, &c)) != 0) {
-		r = db_fail(e, NULL, r, o->name);
+		r = db_fail(e, NULL, r, ops[0].name);
 		goto out;
 	}
-	if ((r = db_begin(c)) != 0 || (r = db_vault_op_record(c, o->id,
-	    o->name, o->safe_ref, o->user_ref, o->perms, &fresh)) != 0) {
-		r = db_fail(e, c, r, o->name);
+	if ((r = db_begin(c)) != 0) {
+		r = db_fail(e, c, r, ops[0].name);
 		goto out;
 	}
-	if (fresh && (r = effect(c, o, e)) != 0)
-		goto out;
-	if ((r = db_commit(c)) != 0) {
-		r = db_fail(e, c, r, o->name);
-		goto out;
+	for (i = 0; i < n; i++) {
+		if ((r = op_effects(c, &ops[i], e)) != 0)
+			goto out;
 	}
-	if (fresh)
-		log_debug("vault: applied op %lld %s", o->id, o->name);
-	else
-		log_info("vault: op %lld %s delivered again; already applied, "
-		    "ignored", o->id, o->name);
-	r = 0;
+	if ((r = db_commit(c)) != 0)
+		r = db_fail(e, c, r, ops[n - 1].name);
 out:
-	db_release(v->pool, c);
+	db_release(v->pool, c);	/* rolls back what is left open */
 	return r;
 }
 
@@ -182,40 +201,6 @@ fx_safe_ensure(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 }
 
 static int
-emb_safe_ensure(struct vault_backend *b, long long op_id,
-    const char *safe_ref, const char *name, struct vault_error *e)
-{
-	struct vault_embedded *v = emb(b);
-	struct emb_op o;
-	char err[SEAL_ERR_MAX];
-	int r;
-
-	err_reset(e);
-	memset(&o, 0, sizeof(o));
-	o.name = "safe_ensure";
-	o.id = op_id;
-	o.safe_ref = safe_ref;
-	o.safe_name = name;
-	o.perms = -1;
-	if (op_id < 1 || !str_is_uuid(safe_ref))
-		return invalid(e, o.name, "bad op id or safe ref");
-	if (!safe_name_ok(name))
-		return invalid(e, o.name, "bad safe name");
-	/* used only if the safe is new; an existing one keeps its key */
-	if ((r = seal_dek_new(v->kr, &o.dek, err, sizeof(err))) != 0 ||
-	    (r = seal_blob_key_id(&o.dek, o.dek_key_id, err,
-	    sizeof(err))) != 0) {
-		r = vault_error_set(e, r, r == ERR_ALLOC,
-		    "safe_ensure: new data key: %s", err);
-		goto out;
-	}
-	r = op_run(v, &o, fx_safe_ensure, e);
-out:
-	seal_blob_free(&o.dek);
-	return r;
-}
-
-static int
 fx_safe_freeze(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 {
 	int r;
@@ -223,23 +208,6 @@ fx_safe_freeze(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 	if ((r = db_vault_safe_freeze(c, o->id, o->safe_ref)) != 0)
 		return db_fail(e, c, r, o->name);
 	return 0;
-}
-
-static int
-emb_safe_freeze(struct vault_backend *b, long long op_id,
-    const char *safe_ref, struct vault_error *e)
-{
-	struct emb_op o;
-
-	err_reset(e);
-	memset(&o, 0, sizeof(o));
-	o.name = "safe_freeze";
-	o.id = op_id;
-	o.safe_ref = safe_ref;
-	o.perms = -1;
-	if (op_id < 1 || !str_is_uuid(safe_ref))
-		return invalid(e, o.name, "bad op id or safe ref");
-	return op_run(emb(b), &o, fx_safe_freeze, e);
 }
 
 static int
@@ -255,23 +223,6 @@ fx_safe_purge(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 		log_info("vault: safe %s not purged (missing or active, op "
 		    "%lld)", o->safe_ref, o->id);
 	return 0;
-}
-
-static int
-emb_safe_purge(struct vault_backend *b, long long op_id,
-    const char *safe_ref, struct vault_error *e)
-{
-	struct emb_op o;
-
-	err_reset(e);
-	memset(&o, 0, sizeof(o));
-	o.name = "safe_purge";
-	o.id = op_id;
-	o.safe_ref = safe_ref;
-	o.perms = -1;
-	if (op_id < 1 || !str_is_uuid(safe_ref))
-		return invalid(e, o.name, "bad op id or safe ref");
-	return op_run(emb(b), &o, fx_safe_purge, e);
 }
 
 static int
@@ -297,30 +248,6 @@ fx_member_set(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 }
 
 static int
-emb_member_set(struct vault_backend *b, long long op_id,
-    const char *safe_ref, const char *user_ref, const char *user_name,
-    unsigned perms, struct vault_error *e)
-{
-	struct emb_op o;
-
-	err_reset(e);
-	memset(&o, 0, sizeof(o));
-	o.name = "member_set";
-	o.id = op_id;
-	o.safe_ref = safe_ref;
-	o.user_ref = user_ref;
-	o.user_name = user_name;
-	o.perms = (int)(perms & POLICY_PERM_ALL);
-	if (op_id < 1 || !str_is_uuid(safe_ref) || !str_is_uuid(user_ref))
-		return invalid(e, o.name, "bad op id, safe ref or user ref");
-	if (!text_ok(user_name, 1, VAULT_USER_NAME_MAX, 1))
-		return invalid(e, o.name, "bad user name");
-	if ((perms & ~POLICY_PERM_ALL) != 0)
-		return invalid(e, o.name, "unknown permission bits");
-	return op_run(emb(b), &o, fx_member_set, e);
-}
-
-static int
 fx_member_remove(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 {
 	int r;
@@ -328,24 +255,6 @@ fx_member_remove(struct db_conn *c, struct emb_op *o, struct vault_error *e)
 	if ((r = db_vault_member_remove(c, o->safe_ref, o->user_ref)) != 0)
 		return db_fail(e, c, r, o->name);
 	return 0;
-}
-
-static int
-emb_member_remove(struct vault_backend *b, long long op_id,
-    const char *safe_ref, const char *user_ref, struct vault_error *e)
-{
-	struct emb_op o;
-
-	err_reset(e);
-	memset(&o, 0, sizeof(o));
-	o.name = "member_remove";
-	o.id = op_id;
-	o.safe_ref = safe_ref;
-	o.user_ref = user_ref;
-	o.perms = -1;
-	if (op_id < 1 || !str_is_uuid(safe_ref) || !str_is_uuid(user_ref))
-		return invalid(e, o.name, "bad op id, safe ref or user ref");
-	return op_run(emb(b), &o, fx_member_remove, e);
 }
 
 static int
@@ -362,27 +271,192 @@ fx_sessions_revoke(struct db_conn *c, struct emb_op *o,
 	return 0;
 }
 
+/*
+ * Check one op and make it ready to run: its ledger name, its effect,
+ * and for safe_ensure a new data key (used only if the safe is new; an
+ * existing safe keeps its key, so its secrets stay readable). Release
+ * with op_clear.
+ */
 static int
-emb_sessions_revoke(struct vault_backend *b, long long op_id,
-    const char *user_ref, unsigned *ended, struct vault_error *e)
+op_prepare(struct vault_embedded *v, const struct vault_op *in,
+    struct emb_op *o, struct vault_error *e)
+{
+	char err[SEAL_ERR_MAX];
+	int r, need_safe = 1, need_user = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->id = in->op_id;
+	o->safe_ref = in->safe_ref;
+	o->user_ref = in->user_ref;
+	o->perms = -1;
+	switch (in->kind) {
+	case VAULT_OP_SAFE_ENSURE:
+		o->name = "safe_ensure";
+		o->fx = fx_safe_ensure;
+		o->safe_name = in->name;
+		break;
+	case VAULT_OP_SAFE_FREEZE:
+		o->name = "safe_freeze";
+		o->fx = fx_safe_freeze;
+		break;
+	case VAULT_OP_SAFE_PURGE:
+		o->name = "safe_purge";
+		o->fx = fx_safe_purge;
+		break;
+	case VAULT_OP_MEMBER_SET:
+		o->name = "member_set";
+		o->fx = fx_member_set;
+		o->user_name = in->user_name;
+		o->perms = (int)(in->perms & POLICY_PERM_ALL);
+		need_user = 1;
+		break;
+	case VAULT_OP_MEMBER_REMOVE:
+		o->name = "member_remove";
+		o->fx = fx_member_remove;
+		need_user = 1;
+		break;
+	case VAULT_OP_SESSIONS_REVOKE:
+		o->name = "sessions_revoke";
+		o->fx = fx_sessions_revoke;
+		o->safe_ref = NULL;
+		need_safe = 0;
+		need_user = 1;
+		break;
+	default:
+		return invalid(e, "op", "unknown lifecycle op");
+	}
+	if (o->id < 1)
+		return invalid(e, o->name, "bad op id");
+	if (need_safe && !str_is_uuid(o->safe_ref))
+		return invalid(e, o->name, "bad safe ref");
+	if (need_user && !str_is_uuid(o->user_ref))
+		return invalid(e, o->name, "bad user ref");
+	if (!need_user)
+		o->user_ref = NULL;
+	if (in->kind == VAULT_OP_SAFE_ENSURE && !safe_name_ok(o->safe_name))
+		return invalid(e, o->name, "bad safe name");
+	if (in->kind == VAULT_OP_MEMBER_SET) {
+		if (!text_ok(o->user_name, 1, VAULT_USER_NAME_MAX, 1))
+			return invalid(e, o->name, "bad user name");
+		if ((in->perms & ~POLICY_PERM_ALL) != 0)
+			return invalid(e, o->name, "unknown permission bits");
+	}
+	if (in->kind == VAULT_OP_SAFE_ENSURE &&
+	    ((r = seal_dek_new(v->kr, &o->dek, err, sizeof(err))) != 0 ||
+	    (r = seal_blob_key_id(&o->dek, o->dek_key_id, err,
+	    sizeof(err))) != 0))
+		return vault_error_set(e, r, r == ERR_ALLOC,
+		    "safe_ensure: new data key: %s", err);
+	return 0;
+}
+
+static void
+op_clear(struct emb_op *o)
+{
+	seal_blob_free(&o->dek);
+}
+
+/* One op on its own: prepared, run in its own transaction, cleared. */
+static int
+op_one(struct vault_backend *b, const struct vault_op *in, unsigned *ended,
+    struct vault_error *e)
 {
 	struct emb_op o;
 	int r;
 
 	err_reset(e);
+	if ((r = op_prepare(emb(b), in, &o, e)) == 0)
+		r = ops_run(emb(b), &o, 1, e);
+	if (r == 0 && ended != NULL)
+		*ended = o.ended;
+	op_clear(&o);
+	return r;
+}
+
+static int
+emb_apply_batch(struct vault_backend *b, const struct vault_op *ops,
+    size_t n, struct vault_error *e)
+{
+	struct emb_op *o;
+	size_t i, made = 0;
+	int r = 0;
+
+	err_reset(e);
+	if (n == 0)
+		return 0;
+	if ((o = calloc(n, sizeof(*o))) == NULL)
+		return vault_error_set(e, ERR_ALLOC, 1, "batch: out of memory");
+	for (i = 0; i < n && r == 0; i++, made++)
+		r = op_prepare(emb(b), &ops[i], &o[i], e);
+	if (r == 0)
+		r = ops_run(emb(b), o, n, e);
+	for (i = 0; i < made; i++)
+		op_clear(&o[i]);
+	free(o);
+	return r;
+}
+
+static int
+emb_safe_ensure(struct vault_backend *b, long long op_id,
+    const char *safe_ref, const char *name, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_SAFE_ENSURE, op_id, safe_ref, NULL,
+	    name, NULL, 0 };
+
+	return op_one(b, &op, NULL, e);
+}
+
+static int
+emb_safe_freeze(struct vault_backend *b, long long op_id,
+    const char *safe_ref, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_SAFE_FREEZE, op_id, safe_ref, NULL,
+	    NULL, NULL, 0 };
+
+	return op_one(b, &op, NULL, e);
+}
+
+static int
+emb_safe_purge(struct vault_backend *b, long long op_id,
+    const char *safe_ref, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_SAFE_PURGE, op_id, safe_ref, NULL,
+	    NULL, NULL, 0 };
+
+	return op_one(b, &op, NULL, e);
+}
+
+static int
+emb_member_set(struct vault_backend *b, long long op_id,
+    const char *safe_ref, const char *user_ref, const char *user_name,
+    unsigned perms, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_MEMBER_SET, op_id, safe_ref, user_ref,
+	    NULL, user_name, perms };
+
+	return op_one(b, &op, NULL, e);
+}
+
+static int
+emb_member_remove(struct vault_backend *b, long long op_id,
+    const char *safe_ref, const char *user_ref, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_MEMBER_REMOVE, op_id, safe_ref,
+	    user_ref, NULL, NULL, 0 };
+
+	return op_one(b, &op, NULL, e);
+}
+
+static int
+emb_sessions_revoke(struct vault_backend *b, long long op_id,
+    const char *user_ref, unsigned *ended, struct vault_error *e)
+{
+	struct vault_op op = { VAULT_OP_SESSIONS_REVOKE, op_id, NULL,
+	    user_ref, NULL, NULL, 0 };
+
 	if (ended != NULL)
 		*ended = 0;
-	memset(&o, 0, sizeof(o));
-	o.name = "sessions_revoke";
-	o.id = op_id;
-	o.user_ref = user_ref;
-	o.perms = -1;
-	if (op_id < 1 || !str_is_uuid(user_ref))
-		return invalid(e, o.name, "bad op id or user ref");
-	if ((r = op_run(emb(b), &o, fx_sessions_revoke, e)) == 0 &&
-	    ended != NULL)
-		*ended = o.ended;
-	return r;
+	return op_one(b, &op, ended, e);
 }
 
 static int
@@ -721,6 +795,7 @@ emb_free(struct vault_backend *b)
 
 static const struct vault_backend_ops emb_ops = {
 	.kind = "embedded",
+	.apply_batch = emb_apply_batch,
 	.safe_ensure = emb_safe_ensure,
 	.safe_freeze = emb_safe_freeze,
 	.safe_purge = emb_safe_purge,

@@ -1012,10 +1012,11 @@ t_race(void)
 	    "AS prev FROM vault.applied_op) x WHERE prev > op_id"), 0);
 }
 
-/* With polling out of the way (10 minutes), only the NOTIFY of the
- * job trigger can wake the workers. */
+/* With polling out of the way (10 minutes), only the wake-up that the
+ * writing request gives its own daemon's workers (sync_workers_kick)
+ * can start the job. */
 static void
-t_notify(void)
+t_kick(void)
 {
 	char u[ITEST_ID_SZ], g[ITEST_ID_SZ];
 	long long t0, until;
@@ -1037,7 +1038,7 @@ t_notify(void)
 	ASSERT_STR_EQ(vault_members(g), "notify.user:7");
 	/* created: the job's insert; finished: marked done after the
 	 * vault applied it */
-	printf("# notify: seen %lld ms after the 204; job done %s ms after "
+	printf("# kick: seen %lld ms after the 204; job done %s ms after "
 	    "its insert\n", itest_now_ms() - t0, bsql(itest_fmt("SELECT "
 	    "round(extract(epoch FROM finished - created) * 1000) FROM "
 	    "sync_job WHERE safe_ref = '%s' AND user_ref = '%s'", g, u)));
@@ -1068,7 +1069,7 @@ static const struct testlib_case cases[] = {
 	{ "permanent_failure", t_permanent },
 	{ "two_instances", t_two_instances },
 	{ "race_membership_active_rules", t_race },
-	{ "notify_wakes_workers", t_notify },
+	{ "writer_wakes_own_workers", t_kick },
 	{ "clean_exit", t_clean },
 };
 
