@@ -998,8 +998,72 @@ t_cleanup(void)
 	ASSERT_FALSE(itest_log_contains(itest, "second-pw"));
 }
 
+/*
+ * apply_batch: a batch applies every op in one transaction; a batch
+ * holding one op that fails (member_set on a missing safe) applies
+ * none of them, not even the ledger rows, so the worker can go one by
+ * one; an op id already applied counts as applied inside a batch.
+ */
+static void
+t_batch(void)
+{
+	struct vault_backend *b = B();
+	char ref[VAULT_REF_LEN + 1], u1[VAULT_REF_LEN + 1];
+	char u2[VAULT_REF_LEN + 1], miss[VAULT_REF_LEN + 1];
+	struct vault_op ops[4];
+	long long op[6];
+	size_t i;
+
+	itest_pool_reset();
+	uuid(ref);
+	uuid(u1);
+	uuid(u2);
+	uuid(miss);
+	for (i = 0; i < 6; i++)
+		op[i] = next_op();
+	ASSERT_TRUE(b->ops->apply_batch != NULL);
+	memset(ops, 0, sizeof(ops));
+	ops[0] = (struct vault_op){ VAULT_OP_SAFE_ENSURE, op[0], ref, NULL,
+	    "it-batch", NULL, 0 };
+	ops[1] = (struct vault_op){ VAULT_OP_MEMBER_SET, op[1], ref, u1, NULL,
+	    "batch.alice", PERM_LR };
+	ops[2] = (struct vault_op){ VAULT_OP_MEMBER_SET, op[2], ref, u2, NULL,
+	    "batch.bob", POLICY_PERM_LIST };
+	V_OK(b->ops->apply_batch(b, ops, 3, &ve));
+	ASSERT_TRUE(safe_listed(ref, "it-batch", NULL));
+	ASSERT_INT_EQ(member_perms(ref, u1, NULL), PERM_LR);
+	ASSERT_INT_EQ(member_perms(ref, u2, NULL), POLICY_PERM_LIST);
+	ASSERT_INT_EQ(deliveries(op[1]), 1);
+
+	/* all or nothing: the failing op undoes the remove before it */
+	ops[0] = (struct vault_op){ VAULT_OP_MEMBER_REMOVE, op[3], ref, u1,
+	    NULL, NULL, 0 };
+	ops[1] = (struct vault_op){ VAULT_OP_MEMBER_SET, op[4], miss, u2,
+	    NULL, "batch.bob", POLICY_PERM_LIST };
+	ASSERT_TRUE(b->ops->apply_batch(b, ops, 2, &ve) != 0);
+	ASSERT_FALSE(ve.temporary);
+	ASSERT_INT_EQ(member_perms(ref, u1, NULL), PERM_LR);
+	ASSERT_INT_EQ(deliveries(op[3]), 0);
+	ASSERT_INT_EQ(deliveries(op[4]), 0);
+
+	/* redelivery inside a batch: op[1] again changes nothing */
+	ops[0] = (struct vault_op){ VAULT_OP_MEMBER_SET, op[1], ref, u1, NULL,
+	    "batch.alice", POLICY_PERM_ALL };
+	ops[1] = (struct vault_op){ VAULT_OP_MEMBER_REMOVE, op[5], ref, u2,
+	    NULL, NULL, 0 };
+	V_OK(b->ops->apply_batch(b, ops, 2, &ve));
+	ASSERT_INT_EQ(member_perms(ref, u1, NULL), PERM_LR);
+	ASSERT_INT_EQ(deliveries(op[1]), 2);
+	ASSERT_INT_EQ(member_perms(ref, u2, NULL), -1);
+	/* a bad op is refused before anything runs */
+	ops[0] = (struct vault_op){ VAULT_OP_MEMBER_SET, next_op(), ref,
+	    "not-a-uuid", NULL, "x", 1 };
+	ASSERT_INT_EQ(b->ops->apply_batch(b, ops, 1, &ve), ERR_INVALID);
+}
+
 static const struct testlib_case cases[] = {
 	{ "ops", t_ops },
+	{ "batch", t_batch },
 	{ "names", t_names },
 	{ "error_temporary", t_error_temporary },
 	{ "error_permanent", t_error_permanent },
