@@ -15,6 +15,8 @@
  *   POST /admin/reconcile?dry_run=true|false   drift report (and repair)
  *   GET  /metrics               Prometheus text: outbox gauges and the
  *                               workers' counters
+ *                               (vaultbridge_sync_jobs_total{outcome},
+ *                               _sync_batches_total, _sync_workers)
  */
 
 int sync_h_jobs_list(const struct request *req, struct response *resp);

@@ -30,6 +30,17 @@ int sync_workers_start(struct app *app, struct sync_workers **out) WUR;
  * do nothing. NULL w (no workers here) is fine.
  */
 void sync_workers_kick(struct sync_workers *w);
+/* What this daemon's workers did since start (for /metrics). */
+struct sync_counters {
+	unsigned long long applied;	/* jobs done */
+	unsigned long long retried;	/* temporary failures, retry set */
+	unsigned long long dead;	/* jobs parked as dead */
+	unsigned long long batches;	/* rounds applied as one batch */
+	unsigned workers;		/* threads running */
+};
+
+/* Read the counters; all zero for NULL w. */
+void sync_workers_counters(struct sync_workers *w, struct sync_counters *out);
 /* Ask them to stop, wait for the jobs in hand to finish, free. NULL ok. */
 void sync_workers_stop(struct sync_workers *w);
 

@@ -12,6 +12,7 @@
 #include "db/pool.h"
 #include "policy/policy.h"
 #include "sync/reconcile.h"
+#include "sync/worker.h"
 #include "util/buf.h"
 #include "util/errors.h"
 #include "util/log.h"
@@ -345,6 +346,7 @@ sync_h_metrics(const struct request *req, struct response *resp)
 	static const char *const names[] = { NULL };
 	struct db_conn *c = NULL;
 	struct outbox_stats st;
+	struct sync_counters sc;
 	struct buf *b = &resp->body;
 	unsigned open = 0, busy = 0;
 	int up = 0;
@@ -391,6 +393,22 @@ sync_h_metrics(const struct request *req, struct response *resp)
 	    "vaultbridge_db_pool_connections{state=\"open\"} %u\n"
 	    "vaultbridge_db_pool_connections{state=\"busy\"} %u\n",
 	    open, busy);
+	sync_workers_counters(req->app->workers, &sc);
+	buf_printf(b, "# HELP vaultbridge_sync_workers Outbox worker threads "
+	    "of this daemon.\n"
+	    "# TYPE vaultbridge_sync_workers gauge\n"
+	    "vaultbridge_sync_workers %u\n"
+	    "# HELP vaultbridge_sync_jobs_total Jobs this daemon's workers "
+	    "finished, by outcome (retry: a temporary failure).\n"
+	    "# TYPE vaultbridge_sync_jobs_total counter\n"
+	    "vaultbridge_sync_jobs_total{outcome=\"applied\"} %llu\n"
+	    "vaultbridge_sync_jobs_total{outcome=\"retry\"} %llu\n"
+	    "vaultbridge_sync_jobs_total{outcome=\"dead\"} %llu\n"
+	    "# HELP vaultbridge_sync_batches_total Rounds applied in one vault "
+	    "transaction.\n"
+	    "# TYPE vaultbridge_sync_batches_total counter\n"
+	    "vaultbridge_sync_batches_total %llu\n", sc.workers, sc.applied,
+	    sc.retried, sc.dead, sc.batches);
 	if (buf_failed(b))
 		return ERR_ALLOC;
 	resp->status = 200;

@@ -48,6 +48,7 @@ struct sync_workers {
 	struct app *app;
 	atomic_int stop;
 	atomic_int kicked;		/* a wake byte is in the pipe */
+	atomic_ullong applied, retried, dead, batches;	/* counters */
 	int wake[2];			/* stop: flag + a byte each thread
 					 * passes on; kick: one byte */
 	unsigned n;
@@ -256,7 +257,7 @@ batch_done(struct db_conn *c, const struct sync_job *jobs, size_t n,
 
 static int
 round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
-    unsigned *handled, int *unreachable)
+    unsigned *handled, int *unreachable, struct sync_counters *cnt)
 {
 	const struct config *cfg = app->cfg;
 	struct sync_job *jobs = NULL, *j;
@@ -268,6 +269,7 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 
 	*handled = 0;
 	*unreachable = 0;
+	memset(cnt, 0, sizeof(*cnt));
 	if ((r = db_begin(c)) != 0 ||
 	    (r = db_outbox_claim(c, cfg->sync_batch, &jobs, &n)) != 0)
 		goto out;
@@ -277,14 +279,18 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 		if ((r = batch_done(c, jobs, n, by)) != 0)
 			goto out;
 		*handled = (unsigned)n;
+		cnt->applied += n;
+		cnt->batches++;
 		n = 0;
 	}
 	for (i = 0; i < n; i++) {
 		j = &jobs[i];
 		ar = sync_apply(app->vault, j, &ve);
 		attempt = j->attempts + 1;
-		if (ar == 0)
+		if (ar == 0) {
 			r = db_outbox_finish(c, j->id, SYNC_DONE, 0, NULL, by);
+			cnt->applied++;
+		}
 		else if (ve.temporary &&
 		    (unsigned)attempt < cfg->sync_max_attempts) {
 			delay = sync_backoff_ms(cfg->sync_backoff_base_ms,
@@ -295,6 +301,7 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 			    log_clean(ve.msg, clean, sizeof(clean)));
 			r = db_outbox_finish(c, j->id, SYNC_PENDING, delay,
 			    ve.msg, by);
+			cnt->retried++;
 		} else {
 			if (ve.temporary)
 				snprintf(msg, sizeof(msg), "gave up after %d "
@@ -305,6 +312,7 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 			    "error=\"%s\"", j->id, sync_op_name(j->op),
 			    attempt, log_clean(msg, clean, sizeof(clean)));
 			r = db_outbox_finish(c, j->id, SYNC_DEAD, 0, msg, by);
+			cnt->dead++;
 		}
 		if (r != 0)
 			goto out;
@@ -441,6 +449,7 @@ worker_main(void *arg)
 	const struct config *cfg = app->cfg;
 	struct db_conn *c = NULL;
 	long long next_prune = mono_ms() + PRUNE_EVERY_MS / 10;
+	struct sync_counters cnt;
 	unsigned handled, fails = 0;
 	int r, unreachable;
 
@@ -455,7 +464,15 @@ worker_main(void *arg)
 				continue;
 			}
 		}
-		r = round_run(app, c, t->by, &t->rng, &handled, &unreachable);
+		r = round_run(app, c, t->by, &t->rng, &handled, &unreachable,
+		    &cnt);
+		if (r == 0) {
+			/* counted once the round's marks are committed */
+			atomic_fetch_add(&w->applied, cnt.applied);
+			atomic_fetch_add(&w->retried, cnt.retried);
+			atomic_fetch_add(&w->dead, cnt.dead);
+			atomic_fetch_add(&w->batches, cnt.batches);
+		}
 		if (r != 0 || unreachable) {
 			if (r != 0) {
 				log_debug("sync worker %u: bridge database: "
@@ -514,6 +531,10 @@ sync_workers_start(struct app *app, struct sync_workers **out)
 	w->wake[0] = w->wake[1] = -1;
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->kicked, 0);
+	atomic_init(&w->applied, 0);
+	atomic_init(&w->retried, 0);
+	atomic_init(&w->dead, 0);
+	atomic_init(&w->batches, 0);
 	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		log_error("sync workers: pipe: %s", strerror(errno));
 		r = ERR_IO;
@@ -549,6 +570,19 @@ out:
 }
 
 void
+sync_workers_counters(struct sync_workers *w, struct sync_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (w == NULL)
+		return;
+	out->applied = atomic_load(&w->applied);
+	out->retried = atomic_load(&w->retried);
+	out->dead = atomic_load(&w->dead);
+	out->batches = atomic_load(&w->batches);
+	out->workers = w->n;
+}
+
+void
 sync_workers_stop(struct sync_workers *w)
 {
 	unsigned i;
@@ -577,6 +611,7 @@ sync_run_once(struct app *app, unsigned *handled)
 {
 	struct db_conn *c = NULL;
 	char by[DB_OUTBOX_BY_MAX];
+	struct sync_counters cnt;
 	uint64_t rng = rng_seed(0);
 	int r, unreachable;
 
@@ -584,7 +619,7 @@ sync_run_once(struct app *app, unsigned *handled)
 	worker_name("once", by, sizeof(by));
 	if ((r = db_acquire(app->pool, &c)) != 0)
 		goto out;
-	r = round_run(app, c, by, &rng, handled, &unreachable);
+	r = round_run(app, c, by, &rng, handled, &unreachable, &cnt);
 out:
 	db_release(app->pool, c);
 	return r;

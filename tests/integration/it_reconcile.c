@@ -836,6 +836,14 @@ t_metrics(void)
 	ASSERT_TRUE(metric(r->body,
 	    "vaultbridge_db_pool_connections{state=\"busy\"}") >= 0);
 	ASSERT_INT_EQ((long long)metric(r->body, "vaultbridge_db_up"), 1);
+	/* this daemon's workers: the dead job above went through them */
+	ASSERT_INT_EQ((long long)metric(r->body, "vaultbridge_sync_workers"),
+	    2);
+	ASSERT_TRUE(metric(r->body,
+	    "vaultbridge_sync_jobs_total{outcome=\"dead\"}") >= 1);
+	ASSERT_TRUE(metric(r->body,
+	    "vaultbridge_sync_jobs_total{outcome=\"applied\"}") >= 1);
+	ASSERT_TRUE(metric(r->body, "vaultbridge_sync_batches_total") >= 0);
 
 	r = itest_call("GET", "/admin/sync/stats", NULL);
 	CHECK_STATUS(r, 200);
