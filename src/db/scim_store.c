@@ -269,7 +269,8 @@ db_scim_delete(struct db_conn *c, enum scim_rtype rt, const char *id)
 	 * they cascade) go in the same statement: the AFTER DELETE trigger
 	 * vb_drop_memberships (sql/0001_init.sql) takes a fresh snapshot,
 	 * so it also sees memberships committed while this DELETE waited
-	 * for the row lock that member inserts hold (FOR KEY SHARE).
+	 * for the row lock that member inserts hold (FOR KEY SHARE on a
+	 * group, FOR NO KEY UPDATE on a user).
 	 */
 	r = db_exec(c, rt == SCIM_RT_GROUP ?
 	    "DELETE FROM scim_group WHERE id = $1::uuid" :
@@ -311,8 +312,12 @@ id_array(const char *const *ids, size_t n, char **outp)
  * One statement checks every added id and inserts them all, or inserts
  * nothing when one is neither a User nor a Group (or is the group
  * itself): then it names the first such id in add order. Member rows are
- * locked FOR KEY SHARE so a concurrent delete of a member waits and its
- * trigger then sees (and removes) the new membership.
+ * locked so a concurrent delete of a member waits and its trigger then
+ * sees (and removes) the new membership: Groups FOR KEY SHARE; Users FOR
+ * NO KEY UPDATE in id order, the lock bump_users_sql and the outbox
+ * triggers (sql/0004_sync.sql) take next anyway, so no transaction
+ * upgrades a share lock on a user (two PATCHes adding one user would
+ * deadlock on the upgrade) and users are locked in one order.
  */
 static const char add_sql[] =
 	"WITH a AS (SELECT t.x AS id, min(t.n) AS n "
@@ -320,7 +325,8 @@ static const char add_sql[] =
 	"grp AS (SELECT s.id FROM scim_group s WHERE s.id = $1::uuid "
 	"FOR KEY SHARE OF s), "
 	"u AS (SELECT s.id, 'User'::text AS t FROM scim_user s "
-	"WHERE s.id IN (SELECT id FROM a) FOR KEY SHARE OF s), "
+	"WHERE s.id IN (SELECT id FROM a) ORDER BY s.id "
+	"FOR NO KEY UPDATE OF s), "
 	"g AS (SELECT s.id, 'Group'::text AS t FROM scim_group s "
 	"WHERE s.id IN (SELECT id FROM a) AND s.id <> $1::uuid "
 	"FOR KEY SHARE OF s), "
