@@ -187,9 +187,10 @@ t_kill_during_writes(void)
 	long long at_kill, before, until;
 	int i, st;
 
-	/* one slow worker, so that changes pile up in the outbox */
+	/* one slow worker (a job per transaction), so that changes pile up
+	 * in the outbox while it is busy applying */
 	itest_server_stop(itest, SIGTERM);
-	restart("sync.workers = 1\nsync.batch = 4\n");
+	restart("sync.workers = 1\nsync.batch = 1\n");
 	for (i = 0; i < NWRITERS; i++)
 		ASSERT_INT_EQ(pthread_create(&th[i], NULL, writer,
 		    (void *)(intptr_t)i), 0);
@@ -208,11 +209,12 @@ t_kill_during_writes(void)
 	restart("sync.workers = 2\nsync.batch = 8\n");
 	before = at_kill;
 	until = itest_now_ms() + DRAIN_S * 1000LL;
-	while (pending_jobs() > before / 2 && itest_now_ms() < until)
-		itest_sleep_ms(20);
+	while (pending_jobs() > before * 3 / 4 && itest_now_ms() < until)
+		itest_sleep_ms(5);
 	itest_server_stop(itest, SIGKILL);
-	printf("# crash: second kill with %lld jobs pending\n",
-	    pending_jobs());
+	at_kill = pending_jobs();
+	printf("# crash: second kill with %lld jobs pending\n", at_kill);
+	ASSERT_TRUE(at_kill > 0);
 	restart("");
 	ASSERT_TRUE(drain(DRAIN_S));
 }
