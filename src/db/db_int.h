@@ -67,7 +67,8 @@ struct db_conn {
 	int broken;		/* close on release, reconnect on acquire */
 	int in_use;
 	int begin_pending;	/* db_begin() called, BEGIN not yet sent */
-	int generic_pending;	/* db_plan_generic(): SET not yet sent */
+	int generic_pending;	/* DB_PLAN_*: plan_cache_mode SET not yet
+				 * sent (db_plan_generic/_custom) */
 	char sqlstate[6];	/* of the last failed statement, or "" */
 	struct db_stmt_cache stmts;
 };
@@ -99,7 +100,16 @@ int db_exec_full(struct db_conn *c, const char *sql, int n,
  * out with the next statement, on its round trip. Only inside a
  * transaction (after db_begin); outside one it would have no effect.
  */
+#define DB_PLAN_GENERIC	1
+#define DB_PLAN_CUSTOM	2
 void db_plan_generic(struct db_conn *c);
+/*
+ * The opposite, for a statement over a table whose size changes much
+ * faster than its statistics (the outbox): plan it at every execution
+ * with the table as it is, instead of keeping a generic plan made when
+ * it was nearly empty. Same rules as db_plan_generic.
+ */
+void db_plan_custom(struct db_conn *c);
 
 /* db_exec_full with text parameters. */
 int db_exec(struct db_conn *c, const char *sql, int n,

@@ -250,7 +250,11 @@ clean_msg(const char *msg, char *out, size_t outsz)
  * few thousand pending). The earliest due job is always a candidate, so
  * none starves. OFFSET 0 keeps each NOT EXISTS a correlated subplan, an
  * index probe per candidate (sync_job_pending_key / _user), instead of
- * an anti join the planner may build over the whole pending set.
+ * an anti join the planner may build over the whole pending set. And it
+ * is planned at every claim (db_plan_custom): a generic plan made while
+ * the table was nearly empty kept scanning it whole when it had grown
+ * to thousands of rows (claims ran into statement_timeout until
+ * autovacuum's ANALYZE invalidated the plan).
  */
 static const char claim_sql[] =
 	"WITH c AS MATERIALIZED (SELECT id FROM sync_job "
@@ -293,6 +297,8 @@ db_outbox_claim(struct db_conn *c, unsigned max, struct sync_job **out,
 		max = SYNC_CLAIM_MAX;
 	snprintf(lim, sizeof(lim), "%u", max);
 	vals[0] = lim;
+	/* a plan for the outbox as it is now (see claim_sql) */
+	db_plan_custom(c);
 	if ((r = db_exec(c, claim_sql, 1, vals, &res)) != 0)
 		goto out;
 	r = read_jobs(res, out, n);

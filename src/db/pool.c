@@ -479,8 +479,10 @@ conn_run(struct db_conn *c, const char *sql, int n, const char *const *vals,
 		ok = PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL,
 		    NULL, 0);
 	if (ok && generic)
-		ok = PQsendQueryParams(c->pg, "SET LOCAL plan_cache_mode = "
-		    "force_generic_plan", 0, NULL, NULL, NULL, NULL, 0);
+		ok = PQsendQueryParams(c->pg, generic == DB_PLAN_CUSTOM ?
+		    "SET LOCAL plan_cache_mode = force_custom_plan" :
+		    "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL,
+		    NULL, NULL, NULL, 0);
 	if (named)
 		db_stmt_name(id, name, sizeof(name));
 	if (ok && prepare)
@@ -650,7 +652,13 @@ db_id_ok(const char *s)
 void
 db_plan_generic(struct db_conn *c)
 {
-	c->generic_pending = 1;
+	c->generic_pending = DB_PLAN_GENERIC;
+}
+
+void
+db_plan_custom(struct db_conn *c)
+{
+	c->generic_pending = DB_PLAN_CUSTOM;
 }
 
 /*
