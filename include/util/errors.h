@@ -1,6 +1,8 @@
 #ifndef VB_UTIL_ERRORS_H
 #define VB_UTIL_ERRORS_H
 
+#include <stddef.h>
+
 /*
  * Error codes: fallible functions return 0 or one of these (negative).
  * struct api_error carries what a client is told when its input is at
@@ -59,6 +61,13 @@ const char *err_str(int err);
  */
 int api_error_set(struct api_error *e, int status, const char *scim_type,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Format a one-line message into err (size errsz) for a caller's error
+ * buffer; err NULL or errsz 0 does nothing. Truncates.
+ */
+void errbuf_set(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Reset *e to "no error". */
 void api_error_clear(struct api_error *e);

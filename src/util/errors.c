@@ -52,3 +52,15 @@ api_error_clear(struct api_error *e)
 	if (e != NULL)
 		memset(e, 0, sizeof(*e));
 }
+
+void
+errbuf_set(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}

@@ -11,6 +11,7 @@
 #include "db/pool.h"
 #include "db/vault_store.h"
 #include "policy/policy.h"
+#include "util/errors.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -845,22 +846,6 @@ out:
 	return r;
 }
 
-static void
-set_err(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* Map a database failure of the startup check or rotation. */
 static int
 db_err(char *err, size_t errsz, const struct db_conn *c, int r,
@@ -870,7 +855,7 @@ db_err(char *err, size_t errsz, const struct db_conn *c, int r,
 
 	err_reset(&ve);
 	r = db_fail(&ve, c, r, what);
-	set_err(err, errsz, "%s", ve.msg);
+	errbuf_set(err, errsz, "%s", ve.msg);
 	return ve.temporary ? ERR_DB_UNAVAILABLE : r;
 }
 
@@ -919,7 +904,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	size_t n = 0, i;
 	int r, ver = 0, latest;
 
-	set_err(err, errsz, "%s", "");
+	errbuf_set(err, errsz, "%s", "");
 	if (b == NULL || b->ops != &emb_ops)
 		return ERR_INTERNAL;
 	if ((r = db_acquire(v->pool, &c)) != 0) {
@@ -932,7 +917,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	}
 	latest = db_migrate_set_latest(&db_vault_set);
 	if (ver < latest) {
-		set_err(err, errsz, "vault schema version %d, this binary "
+		errbuf_set(err, errsz, "vault schema version %d, this binary "
 		    "needs %d: run \"vaultbridge migrate\"", ver, latest);
 		r = ERR_CONFIG;
 		goto out;
@@ -944,7 +929,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	keyring_ids(v->kr, loaded, sizeof(loaded));
 	for (i = 0; i < n; i++) {
 		if (!keyring_has(v->kr, d[i].key_id)) {
-			set_err(err, errsz, "data keys are wrapped under "
+			errbuf_set(err, errsz, "data keys are wrapped under "
 			    "master key %s, which is not loaded (loaded: %s)",
 			    d[i].key_id, loaded);
 			r = ERR_CRYPTO;
@@ -952,7 +937,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 		}
 		if ((r = seal_dek_check(v->kr, &d[i].dek, serr,
 		    sizeof(serr))) != 0) {
-			set_err(err, errsz, "master key %s does not open the "
+			errbuf_set(err, errsz, "master key %s does not open the "
 			    "data key of safe \"%.100s\": %s", d[i].key_id,
 			    d[i].safe_name, serr);
 			r = r == ERR_ALLOC ? r : ERR_CRYPTO;
@@ -1011,12 +996,12 @@ rotate_one(struct vault_embedded *v, struct db_conn *c, const char *key0,
 	if ((r = seal_dek_rewrap(v->kr, &d.dek, &nd, serr,
 	    sizeof(serr))) != 0 || (r = seal_blob_key_id(&nd, id, serr,
 	    sizeof(serr))) != 0) {
-		set_err(err, errsz, "data key of safe \"%.100s\" (master key "
+		errbuf_set(err, errsz, "data key of safe \"%.100s\" (master key "
 		    "%s): %s", d.safe_name, d.key_id, serr);
 		goto out;
 	}
 	if (strcmp(id, key0) != 0) {
-		set_err(err, errsz, "re-wrapped data key of safe \"%.100s\" "
+		errbuf_set(err, errsz, "re-wrapped data key of safe \"%.100s\" "
 		    "is under %s, not %s", d.safe_name, id, key0);
 		r = ERR_INTERNAL;
 		goto out;
@@ -1047,7 +1032,7 @@ vault_embedded_rotate(struct vault_backend *b, unsigned *rewrapped,
 	long waited = 0;
 	int r, done = 0;
 
-	set_err(err, errsz, "%s", "");
+	errbuf_set(err, errsz, "%s", "");
 	if (rewrapped != NULL)
 		*rewrapped = 0;
 	if (current != NULL)
@@ -1076,7 +1061,7 @@ vault_embedded_rotate(struct vault_backend *b, unsigned *rewrapped,
 		if (other == 0)
 			break;
 		if (waited >= EMB_ROTATE_WAIT_MS) {
-			set_err(err, errsz, "%u data key(s) stayed locked by "
+			errbuf_set(err, errsz, "%u data key(s) stayed locked by "
 			    "other transactions for %d ms; run again", other,
 			    EMB_ROTATE_WAIT_MS);
 			r = ERR_DB_UNAVAILABLE;

@@ -382,15 +382,14 @@ itest_create_user_named(const char *user_name, char *idout)
 	    "\"userName\":\"%s\"}", user_name), idout);
 }
 
-long long
-itest_sql_num(const char *sql)
+/* The number psql printed (rc its exit status) for sql; fails the case
+ * otherwise. */
+static long long
+sql_number(int rc, char *out, const char *sql)
 {
-	char out[256];
 	size_t n;
 	uint64_t v;
-	int rc;
 
-	rc = itest_sql(itest, out, sizeof(out), sql);
 	if (rc != 0)
 		TL_FAIL("psql exit %d for: %s", rc, sql);
 	n = strlen(out);
@@ -402,20 +401,21 @@ itest_sql_num(const char *sql)
 }
 
 long long
+itest_sql_num(const char *sql)
+{
+	char out[256];
+	int rc;
+
+	rc = itest_sql(itest, out, sizeof(out), sql);
+	return sql_number(rc, out, sql);
+}
+
+long long
 itest_vault_num(const char *sql)
 {
 	char out[256];
-	size_t n;
-	uint64_t v;
 	int rc;
 
 	rc = itest_vault_sql(itest, out, sizeof(out), sql);
-	if (rc != 0)
-		TL_FAIL("psql (vault) exit %d for: %s", rc, sql);
-	n = strlen(out);
-	while (n > 0 && isspace((unsigned char)out[n - 1]))
-		out[--n] = '\0';
-	if (parse_u64(out, 0, UINT64_MAX / 2, &v) != 0)
-		TL_FAIL("not a number: \"%s\" from %s", out, sql);
-	return (long long)v;
+	return sql_number(rc, out, sql);
 }
