@@ -33,4 +33,12 @@ int str_is_uuid(const char *s);
  * 0, ERR_IO, ERR_TOO_LARGE or ERR_ALLOC. */
 int file_read_small(const char *path, size_t max, char **outp, size_t *lenp) WUR;
 
+/*
+ * 1 if the JSON text s (n bytes) nests objects and arrays at most max
+ * deep, found by a scan that skips strings, so that hostile nesting is
+ * refused before a parser recurses into it (jansson has no such limit).
+ * Not a validator: malformed text is the parser's to refuse.
+ */
+int json_depth_ok(const char *s, size_t n, int max);
+
 #endif

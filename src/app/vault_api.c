@@ -225,33 +225,6 @@ vapi_path(const struct request *req, struct response *resp, int account,
 	return 0;
 }
 
-/* Does the JSON text nest deeper than max? (jansson has no such knob;
- * strings are skipped.) */
-static int
-vapi_depth_ok(const char *s, size_t n, int max)
-{
-	int depth = 0, in_str = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-			continue;
-		}
-		if (s[i] == '"')
-			in_str = 1;
-		else if (s[i] == '[' || s[i] == '{') {
-			if (++depth > max)
-				return 0;
-		} else if (s[i] == ']' || s[i] == '}')
-			depth--;
-	}
-	return 1;
-}
-
 /*
  * The body as a JSON object. Parse errors give a position only: the
  * parser's message quotes the input, which may be a secret.
@@ -269,7 +242,7 @@ vapi_body(const struct request *req, json_t **out, struct api_error *e)
 		    "JSON object is expected");
 	if (!utf8_valid(req->body, req->body_len))
 		return api_error_set(e, 400, "", "request body is not UTF-8");
-	if (!vapi_depth_ok(req->body, req->body_len, JSON_DEPTH_MAX))
+	if (!json_depth_ok(req->body, req->body_len, JSON_DEPTH_MAX))
 		return api_error_set(e, 400, "",
 		    "JSON nested deeper than %d "
 		    "levels",

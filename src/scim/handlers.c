@@ -30,44 +30,6 @@ scim_result_clear(struct scim_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/*
- * Nesting depth of a JSON text, found by a scan that skips strings, so
- * that hostile nesting is refused before the parser recurses into it.
- */
-static int
-json_depth_ok(const char *s, size_t n, int max)
-{
-	size_t i;
-	int depth = 0, in_str = 0;
-
-	for (i = 0; i < n; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			in_str = 1;
-			break;
-		case '[':
-		case '{':
-			if (++depth > max)
-				return 0;
-			break;
-		case ']':
-		case '}':
-			depth--;
-			break;
-		default:
-			break;
-		}
-	}
-	return 1;
-}
-
 int
 scim_body_parse(const char *body, size_t len, json_t **out,
     struct api_error *e)

@@ -174,3 +174,37 @@ out:
 		close(fd);
 	return r;
 }
+
+int
+json_depth_ok(const char *s, size_t n, int max)
+{
+	size_t i;
+	int depth = 0, in_str = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (s[i]) {
+		case '"':
+			in_str = 1;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max)
+				return 0;
+			break;
+		case ']':
+		case '}':
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return 1;
+}

@@ -371,8 +371,41 @@ t_log_level(void)
 	ASSERT_INT_EQ(log_level_parse("", &l), ERR_INVALID);
 }
 
+/* json_depth_ok: nesting counted outside strings only; errbuf_set. */
+static void
+t_json_depth(void)
+{
+	static const struct {
+		const char *text;
+		int max;
+		int ok;
+	} tab[] = {
+		{ "{}", 1, 1 },
+		{ "{\"a\":[1,{\"b\":2}]}", 3, 1 },
+		{ "{\"a\":[1,{\"b\":2}]}", 2, 0 },
+		{ "[[[[]]]]", 4, 1 },
+		{ "[[[[]]]]", 3, 0 },
+		/* brackets inside strings do not count, escapes are skipped */
+		{ "{\"s\":\"[[[[{{{{\"}", 1, 1 },
+		{ "{\"s\":\"\\\"[[[[\"}", 1, 1 },
+		/* depth is the deepest point, not the number of brackets */
+		{ "[[],[],[],[]]", 2, 1 },
+		{ "", 0, 1 },
+	};
+	char err[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		ASSERT_INT_EQ(json_depth_ok(tab[i].text, strlen(tab[i].text),
+		    tab[i].max), tab[i].ok);
+	errbuf_set(err, sizeof(err), "%s-%d", "abcdef", 42);
+	ASSERT_STR_EQ(err, "abcdef-");
+	errbuf_set(NULL, 0, "%s", "nothing happens");
+}
+
 static const struct testlib_case cases[] = {
 	{ "buf_max", t_buf_max },
+	{ "json_depth", t_json_depth },
 	{ "buf_sticky", t_buf_sticky },
 	{ "buf_printf", t_buf_printf },
 	{ "buf_steal", t_buf_steal },
