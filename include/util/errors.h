@@ -66,7 +66,7 @@ int api_error_set(struct api_error *e, int status, const char *scim_type,
  * Format a one-line message into err (size errsz) for a caller's error
  * buffer; err NULL or errsz 0 does nothing. Truncates.
  */
-void errbuf_set(char *err, size_t errsz, const char *fmt, ...)
+void err_msg(char *err, size_t errsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Reset *e to "no error". */

@@ -495,9 +495,11 @@ static int
 vapi_backend_fail(const struct request *req, struct response *resp, int r,
     const struct vault_error *e, const char *what)
 {
+	char clean[LOG_CLIENT_STR_MAX * 4 + 8];
+
 	if (e->temporary || r == ERR_DB_UNAVAILABLE) {
 		log_warn("vault unavailable rid=%s op=%s: %s", req->request_id,
-		    what, e->msg);
+		    what, log_clean(e->msg, clean, sizeof(clean)));
 		vapi_unavailable(resp, "vault backend unavailable");
 		return 0;
 	}
@@ -524,7 +526,8 @@ vapi_backend_fail(const struct request *req, struct response *resp, int r,
 		break;
 	default:
 		log_error("vault call failed rid=%s op=%s err=\"%s\": %s",
-		    req->request_id, what, err_str(r), e->msg);
+		    req->request_id, what, err_str(r),
+		    log_clean(e->msg, clean, sizeof(clean)));
 		response_json_error(
 		    resp, 500, "internal_error", "internal server error");
 		break;
@@ -1043,6 +1046,7 @@ vapi_account_meta(const struct request *req, struct vault_backend *b,
 {
 	struct vault_account *a = NULL;
 	struct vault_error e;
+	char clean[LOG_CLIENT_STR_MAX * 4 + 8];
 	size_t n = 0, i, hit = (size_t)-1;
 	int r;
 
@@ -1051,7 +1055,8 @@ vapi_account_meta(const struct request *req, struct vault_backend *b,
 	memset(&e, 0, sizeof(e));
 	if ((r = b->ops->account_list(b, safe, &a, &n, &e)) != 0) {
 		log_warn("account listing failed rid=%s err=\"%s\": %s",
-		    req->request_id, err_str(r), e.msg);
+		    req->request_id, err_str(r),
+		    log_clean(e.msg, clean, sizeof(clean)));
 		return;
 	}
 	for (i = 0; i < n; i++) {

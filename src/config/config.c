@@ -239,7 +239,7 @@ cf_set(struct config *c, const struct cf_opt *o, const char *v, size_t len,
 	unsigned char addr[sizeof(struct in6_addr)];
 
 	if (strlen(v) != len || !cf_text_ok(v, len)) {
-		errbuf_set(err, errsz, "%s: value must be printable UTF-8 text",
+		err_msg(err, errsz, "%s: value must be printable UTF-8 text",
 		    o->name);
 		return ERR_CONFIG;
 	}
@@ -251,24 +251,24 @@ cf_set(struct config *c, const struct cf_opt *o, const char *v, size_t len,
 		if (o->type == CF_ADDR) {
 			if (inet_pton(AF_INET, v, addr) != 1 &&
 			    inet_pton(AF_INET6, v, addr) != 1) {
-				errbuf_set(err, errsz, "%s: expected an IPv4 or "
+				err_msg(err, errsz, "%s: expected an IPv4 or "
 				    "IPv6 address (no brackets, no names)",
 				    o->name);
 				return ERR_CONFIG;
 			}
 		} else if (len > o->max) {
-			errbuf_set(err, errsz, "%s: value longer than %llu bytes",
+			err_msg(err, errsz, "%s: value longer than %llu bytes",
 			    o->name, (unsigned long long)o->max);
 			return ERR_CONFIG;
 		} else if (o->type == CF_URL && len > 0 && !cf_url_ok(v)) {
-			errbuf_set(err, errsz, "%s: expected http://host[:port] "
+			err_msg(err, errsz, "%s: expected http://host[:port] "
 			    "or https://host[:port][/prefix] without a "
 			    "trailing '/'", o->name);
 			return ERR_CONFIG;
 		}
 		if (len > 0 || o->type == CF_STR) {
 			if ((dup = strdup(v)) == NULL) {
-				errbuf_set(err, errsz, "out of memory");
+				err_msg(err, errsz, "out of memory");
 				return ERR_ALLOC;
 			}
 		}
@@ -279,7 +279,7 @@ cf_set(struct config *c, const struct cf_opt *o, const char *v, size_t len,
 	case CF_UINT:
 	case CF_U64:
 		if (parse_u64(v, o->min, o->max, &n) != 0) {
-			errbuf_set(err, errsz, "%s: expected an integer in "
+			err_msg(err, errsz, "%s: expected an integer in "
 			    "%llu..%llu", o->name, (unsigned long long)o->min,
 			    (unsigned long long)o->max);
 			return ERR_CONFIG;
@@ -291,7 +291,7 @@ cf_set(struct config *c, const struct cf_opt *o, const char *v, size_t len,
 		return 0;
 	case CF_BOOL:
 		if (cf_bool_parse(v, &b) != 0) {
-			errbuf_set(err, errsz, "%s: expected true/false, yes/no, "
+			err_msg(err, errsz, "%s: expected true/false, yes/no, "
 			    "on/off or 1/0", o->name);
 			return ERR_CONFIG;
 		}
@@ -299,14 +299,14 @@ cf_set(struct config *c, const struct cf_opt *o, const char *v, size_t len,
 		return 0;
 	case CF_LEVEL:
 		if (log_level_parse(v, &l) != 0) {
-			errbuf_set(err, errsz, "%s: expected debug, info, warn "
+			err_msg(err, errsz, "%s: expected debug, info, warn "
 			    "or error", o->name);
 			return ERR_CONFIG;
 		}
 		*(enum log_level *)cf_field(c, o) = l;
 		return 0;
 	}
-	errbuf_set(err, errsz, "%s: internal error", o->name);
+	err_msg(err, errsz, "%s: internal error", o->name);
 	return ERR_INTERNAL;
 }
 
@@ -339,7 +339,7 @@ cf_split(char *line, char **keyp, size_t *keylenp, char **valp,
 	while (cf_is_space(*p))
 		p++;
 	if (*p != '=') {
-		errbuf_set(err, errsz, "expected \"key = value\"");
+		err_msg(err, errsz, "expected \"key = value\"");
 		return ERR_CONFIG;
 	}
 	p++;
@@ -349,7 +349,8 @@ cf_split(char *line, char **keyp, size_t *keylenp, char **valp,
 		v = w = ++p;
 		for (;;) {
 			if (*p == '\0') {
-				errbuf_set(err, errsz, "unterminated quoted value");
+				err_msg(err, errsz,
+				    "unterminated quoted value");
 				return ERR_CONFIG;
 			}
 			if (*p == '"')
@@ -357,7 +358,7 @@ cf_split(char *line, char **keyp, size_t *keylenp, char **valp,
 			if (*p == '\\') {
 				p++;
 				if (*p != '"' && *p != '\\') {
-					errbuf_set(err, errsz, "bad escape in "
+					err_msg(err, errsz, "bad escape in "
 					    "quoted value (only \\\" and \\\\)");
 					return ERR_CONFIG;
 				}
@@ -368,7 +369,7 @@ cf_split(char *line, char **keyp, size_t *keylenp, char **valp,
 		while (cf_is_space(*p))
 			p++;
 		if (*p != '\0') {
-			errbuf_set(err, errsz, "text after the closing quote");
+			err_msg(err, errsz, "text after the closing quote");
 			return ERR_CONFIG;
 		}
 		*w = '\0';
@@ -382,11 +383,11 @@ cf_split(char *line, char **keyp, size_t *keylenp, char **valp,
 		end--;
 	*end = '\0';
 	if (end == v) {
-		errbuf_set(err, errsz, "missing value (write \"\" for empty)");
+		err_msg(err, errsz, "missing value (write \"\" for empty)");
 		return ERR_CONFIG;
 	}
 	if (strchr(v, '"') != NULL || strchr(v, '#') != NULL) {
-		errbuf_set(err, errsz, "'\"' or '#' in an unquoted value: quote "
+		err_msg(err, errsz, "'\"' or '#' in an unquoted value: quote "
 		    "the value (comments are whole lines)");
 		return ERR_CONFIG;
 	}
@@ -414,12 +415,12 @@ cf_parse_text(struct config *c, const char *path, char *text, size_t len,
 		if (ll > 0 && p[ll - 1] == '\r')
 			ll--;
 		if (ll > CONFIG_LINE_MAX) {
-			errbuf_set(err, errsz, "%s:%u: line longer than %d bytes",
+			err_msg(err, errsz, "%s:%u: line longer than %d bytes",
 			    path, lineno, CONFIG_LINE_MAX);
 			return ERR_CONFIG;
 		}
 		if (memchr(p, '\0', ll) != NULL || !utf8_valid(p, ll)) {
-			errbuf_set(err, errsz, "%s:%u: line is not UTF-8 text",
+			err_msg(err, errsz, "%s:%u: line is not UTF-8 text",
 			    path, lineno);
 			return ERR_CONFIG;
 		}
@@ -431,7 +432,7 @@ cf_parse_text(struct config *c, const char *path, char *text, size_t len,
 		if (r == 0)
 			continue;
 		if (r < 0) {
-			errbuf_set(err, errsz, "%s:%u: %s", path, lineno, msg);
+			err_msg(err, errsz, "%s:%u: %s", path, lineno, msg);
 			return r;
 		}
 		if ((o = cf_find(key, keylen)) == NULL) {
@@ -439,20 +440,20 @@ cf_parse_text(struct config *c, const char *path, char *text, size_t len,
 				keylen = CONFIG_NAME_MAX;
 			key[keylen] = '\0';
 			log_clean(key, kbuf, sizeof(kbuf));
-			errbuf_set(err, errsz, "%s:%u: unknown key '%s'", path,
+			err_msg(err, errsz, "%s:%u: unknown key '%s'", path,
 			    lineno, kbuf);
 			return ERR_CONFIG;
 		}
 		idx = (size_t)(o - cf_opts);
 		if (seen[idx] != 0) {
-			errbuf_set(err, errsz, "%s:%u: duplicate key '%s' (first "
+			err_msg(err, errsz, "%s:%u: duplicate key '%s' (first "
 			    "set on line %u)", path, lineno, o->name,
 			    seen[idx]);
 			return ERR_CONFIG;
 		}
 		seen[idx] = lineno;
 		if ((r = cf_set(c, o, val, vallen, msg, sizeof(msg))) != 0) {
-			errbuf_set(err, errsz, "%s:%u: %s", path, lineno, msg);
+			err_msg(err, errsz, "%s:%u: %s", path, lineno, msg);
 			return r;
 		}
 	}
@@ -470,16 +471,16 @@ cf_parse_file(struct config *c, const char *path, unsigned *seen, char *err,
 	errno = 0;
 	r = file_read_small(path, CONFIG_FILE_MAX, &text, &len);
 	if (r == ERR_TOO_LARGE) {
-		errbuf_set(err, errsz, "%s: file larger than %d bytes", path,
+		err_msg(err, errsz, "%s: file larger than %d bytes", path,
 		    CONFIG_FILE_MAX);
 		return ERR_CONFIG;
 	}
 	if (r == ERR_ALLOC) {
-		errbuf_set(err, errsz, "%s: out of memory", path);
+		err_msg(err, errsz, "%s: out of memory", path);
 		return ERR_ALLOC;
 	}
 	if (r != 0) {
-		errbuf_set(err, errsz, "%s: cannot read: %s", path,
+		err_msg(err, errsz, "%s: cannot read: %s", path,
 		    errno != 0 ? strerror(errno) : "not a regular file");
 		return ERR_CONFIG;
 	}
@@ -532,13 +533,13 @@ cf_parse_env(struct config *c, char *const *envp, unsigned *seen, char *err,
 		v = envp[j] + nlen + 1;
 		vlen = strlen(v);
 		if (vlen > CONFIG_LINE_MAX) {
-			errbuf_set(err, errsz, "environment %s: value longer than "
+			err_msg(err, errsz, "environment %s: value longer than "
 			    "%d bytes", name, CONFIG_LINE_MAX);
 			return ERR_CONFIG;
 		}
 		if ((r = cf_set(c, &cf_opts[i], v, vlen, msg,
 		    sizeof(msg))) != 0) {
-			errbuf_set(err, errsz, "environment %s: %s", name, msg);
+			err_msg(err, errsz, "environment %s: %s", name, msg);
 			return r;
 		}
 		seen[i] = CF_SEEN_ENV;
@@ -557,10 +558,10 @@ config_load(const char *path, char *const *envp, struct config **out,
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
-	errbuf_set(err, errsz, "%s", "");
+	err_msg(err, errsz, "%s", "");
 	memset(seen, 0, sizeof(seen));
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		errbuf_set(err, errsz, "out of memory");
+		err_msg(err, errsz, "out of memory");
 		return ERR_ALLOC;
 	}
 	if (path != NULL &&
@@ -575,7 +576,7 @@ config_load(const char *path, char *const *envp, struct config **out,
 			continue;
 		if ((r = cf_set(c, &cf_opts[i], cf_opts[i].def,
 		    strlen(cf_opts[i].def), msg, sizeof(msg))) != 0) {
-			errbuf_set(err, errsz, "default %s", msg);
+			err_msg(err, errsz, "default %s", msg);
 			goto out;
 		}
 	}
@@ -643,12 +644,12 @@ cf_check_file(const char *opt, const char *path, int secret, char *err,
 
 	log_clean(path, clean, sizeof(clean));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		errbuf_set(err, errsz, "%s: cannot read %s: %s", opt, clean,
+		err_msg(err, errsz, "%s: cannot read %s: %s", opt, clean,
 		    strerror(errno));
 		return ERR_CONFIG;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errbuf_set(err, errsz, "%s: %s is not a regular file", opt, clean);
+		err_msg(err, errsz, "%s: %s is not a regular file", opt, clean);
 		r = ERR_CONFIG;
 	} else if (secret && (st.st_mode & 077) != 0)
 		log_warn("%s: %s is readable by group or others; mode 0600 "
@@ -663,9 +664,9 @@ config_check(const struct config *c, char *err, size_t errsz)
 	char clean[LOG_CLIENT_STR_MAX * 4 + 8];
 	int r;
 
-	errbuf_set(err, errsz, "%s", "");
+	err_msg(err, errsz, "%s", "");
 	if ((c->http_tls_cert == NULL) != (c->http_tls_key == NULL)) {
-		errbuf_set(err, errsz, "%s is set without %s: both are needed "
+		err_msg(err, errsz, "%s is set without %s: both are needed "
 		    "for HTTPS", c->http_tls_cert != NULL ? "http.tls_cert" :
 		    "http.tls_key", c->http_tls_cert != NULL ? "http.tls_key" :
 		    "http.tls_cert");
@@ -674,7 +675,7 @@ config_check(const struct config *c, char *err, size_t errsz)
 	if (c->http_tls_cert == NULL && !c->http_allow_plain &&
 	    !cf_is_loopback(c->http_listen)) {
 		log_clean(c->http_listen, clean, sizeof(clean));
-		errbuf_set(err, errsz, "http.listen = %s is not a loopback "
+		err_msg(err, errsz, "http.listen = %s is not a loopback "
 		    "address: set http.tls_cert and http.tls_key, or "
 		    "http.allow_plain = true to serve plain HTTP there",
 		    clean);

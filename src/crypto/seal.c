@@ -142,7 +142,7 @@ key_decode(const char *name, const unsigned char *in, size_t len,
 			    in[i] != '\r' && in[i] != '\t')
 				break;
 		if (i == len) {
-			errbuf_set(err, errsz, "master key %s: 32 bytes of text, "
+			err_msg(err, errsz, "master key %s: 32 bytes of text, "
 			    "not 32 random bytes (use 64 hex characters)",
 			    name);
 			goto out;
@@ -159,7 +159,7 @@ key_decode(const char *name, const unsigned char *in, size_t len,
 				break;
 		if (i < len || sodium_hex2bin(key, SEAL_KEY_LEN, text, len,
 		    NULL, &blen, NULL) != 0 || blen != SEAL_KEY_LEN) {
-			errbuf_set(err, errsz, "master key %s: 64 characters but "
+			err_msg(err, errsz, "master key %s: 64 characters but "
 			    "not all hex digits", name);
 			goto out;
 		}
@@ -178,11 +178,11 @@ key_decode(const char *name, const unsigned char *in, size_t len,
 			r = 0;
 			goto out;
 		}
-		errbuf_set(err, errsz, "master key %s: %zu characters but not "
+		err_msg(err, errsz, "master key %s: %zu characters but not "
 		    "the base64 form of 32 bytes", name, len);
 		goto out;
 	}
-	errbuf_set(err, errsz, "master key %s: expected 32 raw bytes, 64 hex "
+	err_msg(err, errsz, "master key %s: expected 32 raw bytes, 64 hex "
 	    "characters or 44 base64 characters, found %zu bytes", name, flen);
 out:
 	if (r != 0)
@@ -204,11 +204,11 @@ key_path(const char *spec, char *path, size_t pathsz, char *err,
 
 	if (strncmp(spec, CRED_PREFIX, CRED_PREFIX_LEN) != 0) {
 		if (spec[0] == '\0') {
-			errbuf_set(err, errsz, "master key path is empty");
+			err_msg(err, errsz, "master key path is empty");
 			return ERR_CONFIG;
 		}
 		if (strlen(spec) >= pathsz) {
-			errbuf_set(err, errsz, "master key path is too long");
+			err_msg(err, errsz, "master key path is too long");
 			return ERR_CONFIG;
 		}
 		memcpy(path, spec, strlen(spec) + 1);
@@ -219,20 +219,20 @@ key_path(const char *spec, char *path, size_t pathsz, char *err,
 	if (nlen == 0 || nlen > SEAL_CRED_NAME_MAX ||
 	    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0) {
-		errbuf_set(err, errsz, "master key %.300s: not a valid systemd "
+		err_msg(err, errsz, "master key %.300s: not a valid systemd "
 		    "credential name", spec);
 		return ERR_CONFIG;
 	}
 	if ((dir = secure_getenv("CREDENTIALS_DIRECTORY")) == NULL ||
 	    dir[0] != '/') {
-		errbuf_set(err, errsz, "master key %s: $CREDENTIALS_DIRECTORY is "
+		err_msg(err, errsz, "master key %s: $CREDENTIALS_DIRECTORY is "
 		    "not set to an absolute path (not started by systemd "
 		    "with LoadCredential=?)", spec);
 		return ERR_CONFIG;
 	}
 	n = snprintf(path, pathsz, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= pathsz) {
-		errbuf_set(err, errsz, "master key %s: credential path is too "
+		err_msg(err, errsz, "master key %s: credential path is too "
 		    "long", spec);
 		return ERR_CONFIG;
 	}
@@ -257,33 +257,34 @@ key_read(const char *spec, unsigned char *key, char *err, size_t errsz)
 	    O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ELOOP)
-			errbuf_set(err, errsz, "master key %s is a symbolic link; "
+			err_msg(err, errsz, "master key %s is a symbolic link; "
 			    "refusing it (point to the file itself)", spec);
 		else
-			errbuf_set(err, errsz, "master key %s: cannot open: %s",
+			err_msg(err, errsz, "master key %s: cannot open: %s",
 			    spec, strerror(errno));
 		r = errno == ELOOP ? ERR_CONFIG : ERR_IO;
 		goto out;
 	}
 	r = ERR_CONFIG;
 	if (fstat(fd, &st) == -1) {
-		errbuf_set(err, errsz, "master key %s: %s", spec, strerror(errno));
+		err_msg(err, errsz, "master key %s: %s", spec, strerror(errno));
 		r = ERR_IO;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errbuf_set(err, errsz, "master key %s is not a regular file", spec);
+		err_msg(err, errsz, "master key %s is not a regular file",
+		    spec);
 		goto out;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		errbuf_set(err, errsz, "master key %s has mode %04o: group or "
+		err_msg(err, errsz, "master key %s has mode %04o: group or "
 		    "others may access it; it must be 0600 or 0400 "
 		    "(chmod 600 %s)", spec, (unsigned)(st.st_mode & 07777),
 		    path);
 		goto out;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		errbuf_set(err, errsz, "master key %s is owned by uid %u, neither "
+		err_msg(err, errsz, "master key %s is owned by uid %u, neither "
 		    "this user (%u) nor root", spec, (unsigned)st.st_uid,
 		    (unsigned)geteuid());
 		goto out;
@@ -293,7 +294,7 @@ key_read(const char *spec, unsigned char *key, char *err, size_t errsz)
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got == -1) {
-			errbuf_set(err, errsz, "master key %s: read: %s", spec,
+			err_msg(err, errsz, "master key %s: read: %s", spec,
 			    strerror(errno));
 			r = ERR_IO;
 			goto out;
@@ -303,14 +304,14 @@ key_read(const char *spec, unsigned char *key, char *err, size_t errsz)
 		len += (size_t)got;
 	}
 	if (len > SEAL_KEY_FILE_MAX) {
-		errbuf_set(err, errsz, "master key %s is larger than %d bytes; "
+		err_msg(err, errsz, "master key %s is larger than %d bytes; "
 		    "not a key file", spec, SEAL_KEY_FILE_MAX);
 		goto out;
 	}
 	if ((r = key_decode(spec, raw, len, key, err, errsz)) != 0)
 		goto out;
 	if (sodium_is_zero(key, SEAL_KEY_LEN)) {
-		errbuf_set(err, errsz, "master key %s is all zero bytes", spec);
+		err_msg(err, errsz, "master key %s is all zero bytes", spec);
 		sodium_memzero(key, SEAL_KEY_LEN);
 		r = ERR_CONFIG;
 		goto out;
@@ -335,27 +336,28 @@ seal_keyring_load(const char *const *paths, size_t n,
 		return ERR_INTERNAL;
 	*out = NULL;
 	if (paths == NULL || n == 0 || n > SEAL_KEYRING_MAX) {
-		errbuf_set(err, errsz, "between 1 and %d master keys are needed, "
+		err_msg(err, errsz, "between 1 and %d master keys are needed, "
 		    "got %zu", SEAL_KEYRING_MAX, n);
 		return ERR_INTERNAL;
 	}
 	if (sodium_init() < 0) {
-		errbuf_set(err, errsz, "libsodium failed to initialise");
+		err_msg(err, errsz, "libsodium failed to initialise");
 		return ERR_CRYPTO;
 	}
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
-		errbuf_set(err, errsz, "out of memory loading master keys");
+		err_msg(err, errsz, "out of memory loading master keys");
 		return ERR_ALLOC;
 	}
 	if ((kr->keys = sodium_malloc(n * SEAL_KEY_LEN)) == NULL) {
-		errbuf_set(err, errsz, "cannot allocate locked memory for keys");
+		err_msg(err, errsz, "cannot allocate locked memory for keys");
 		r = ERR_ALLOC;
 		goto out;
 	}
 	kr->cap = n;
 	for (i = 0; i < n; i++) {
 		if (paths[i] == NULL) {
-			errbuf_set(err, errsz, "master key path %zu is missing", i);
+			err_msg(err, errsz, "master key path %zu is missing",
+			    i);
 			r = ERR_INTERNAL;
 			goto out;
 		}
@@ -368,8 +370,8 @@ seal_keyring_load(const char *const *paths, size_t n,
 		for (j = 0; j < i; j++) {
 			if (memcmp(kr->ids[j], kr->ids[i], KEY_ID_BYTES) != 0)
 				continue;
-			errbuf_set(err, errsz, "master keys %s and %s are the same "
-			    "key (id %s)", paths[j], paths[i], kr->hex[i]);
+			err_msg(err, errsz, "master keys %s and %s are the "
+			    "same key (id %s)", paths[j], paths[i], kr->hex[i]);
 			r = ERR_CONFIG;
 			goto out;
 		}
@@ -440,29 +442,29 @@ seal_key_generate(const char *path, char id[SEAL_KEY_ID_LEN + 1],
 	int fd = -1, created = 0, r = ERR_IO;
 
 	if (path == NULL || path[0] == '\0') {
-		errbuf_set(err, errsz, "no path for the new master key");
+		err_msg(err, errsz, "no path for the new master key");
 		return ERR_INTERNAL;
 	}
 	if (sodium_init() < 0) {
-		errbuf_set(err, errsz, "libsodium failed to initialise");
+		err_msg(err, errsz, "libsodium failed to initialise");
 		return ERR_CRYPTO;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
 	    O_CLOEXEC, S_IRUSR | S_IWUSR);
 	if (fd == -1) {
 		if (errno == EEXIST) {
-			errbuf_set(err, errsz, "%s already exists; refusing to "
+			err_msg(err, errsz, "%s already exists; refusing to "
 			    "overwrite a key file", path);
 			r = ERR_CONFLICT;
 		} else
-			errbuf_set(err, errsz, "cannot create %s: %s", path,
+			err_msg(err, errsz, "cannot create %s: %s", path,
 			    strerror(errno));
 		goto out;
 	}
 	created = 1;
 	/* the umask may have taken bits away; say exactly what we mean */
 	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1) {
-		errbuf_set(err, errsz, "chmod %s: %s", path, strerror(errno));
+		err_msg(err, errsz, "chmod %s: %s", path, strerror(errno));
 		goto out;
 	}
 	randombytes_buf(key, sizeof(key));
@@ -470,13 +472,13 @@ seal_key_generate(const char *path, char id[SEAL_KEY_ID_LEN + 1],
 	text[SEAL_KEY_LEN * 2] = '\n';
 	if (write_all(fd, (const unsigned char *)text, SEAL_KEY_LEN * 2 + 1)
 	    != 0 || fsync(fd) != 0) {
-		errbuf_set(err, errsz, "write %s: %s", path, strerror(errno));
+		err_msg(err, errsz, "write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	r = close(fd);
 	fd = -1;
 	if (r != 0) {
-		errbuf_set(err, errsz, "close %s: %s", path, strerror(errno));
+		err_msg(err, errsz, "close %s: %s", path, strerror(errno));
 		r = ERR_IO;
 		goto out;
 	}
@@ -528,7 +530,7 @@ dek_wrap(const struct seal_keyring *kr, const unsigned char *dek,
 	size_t adlen;
 
 	if ((b = malloc(DEK_LEN)) == NULL) {
-		errbuf_set(err, errsz, "out of memory wrapping a data key");
+		err_msg(err, errsz, "out of memory wrapping a data key");
 		return ERR_ALLOC;
 	}
 	b[0] = SEAL_VERSION;
@@ -548,21 +550,21 @@ static int
 dek_parse(const struct seal_blob *w, char *err, size_t errsz)
 {
 	if (w == NULL || w->data == NULL) {
-		errbuf_set(err, errsz, "no wrapped data key");
+		err_msg(err, errsz, "no wrapped data key");
 		return ERR_CRYPTO;
 	}
 	if (w->len != DEK_LEN) {
-		errbuf_set(err, errsz, "wrapped data key is malformed: %zu bytes, "
+		err_msg(err, errsz, "wrapped data key is malformed: %zu bytes, "
 		    "expected %d", w->len, DEK_LEN);
 		return ERR_CRYPTO;
 	}
 	if (w->data[0] != SEAL_VERSION) {
-		errbuf_set(err, errsz, "wrapped data key has unsupported format "
+		err_msg(err, errsz, "wrapped data key has unsupported format "
 		    "version %u", (unsigned)w->data[0]);
 		return ERR_CRYPTO;
 	}
 	if (w->data[1] != TYPE_DEK) {
-		errbuf_set(err, errsz, "blob is not a wrapped data key");
+		err_msg(err, errsz, "blob is not a wrapped data key");
 		return ERR_CRYPTO;
 	}
 	return 0;
@@ -589,12 +591,12 @@ dek_unwrap(const struct seal_keyring *kr, const struct seal_blob *w,
 	if ((mk = keyring_find(kr, w->data + 2)) == NULL) {
 		id_hex(w->data + 2, want);
 		id_list(kr, have);
-		errbuf_set(err, errsz, "data key is wrapped by master key %s, "
+		err_msg(err, errsz, "data key is wrapped by master key %s, "
 		    "which is not loaded; loaded keys: %s", want, have);
 		return ERR_CRYPTO;
 	}
 	if ((dek = sodium_malloc(SEAL_KEY_LEN)) == NULL) {
-		errbuf_set(err, errsz, "cannot allocate locked memory");
+		err_msg(err, errsz, "cannot allocate locked memory");
 		return ERR_ALLOC;
 	}
 	adlen = dek_ad(w->data, ad);
@@ -602,7 +604,7 @@ dek_unwrap(const struct seal_keyring *kr, const struct seal_blob *w,
 	    w->data + DEK_HDR_LEN + NONCE_LEN, SEAL_KEY_LEN + TAG_LEN, ad,
 	    adlen, w->data + DEK_HDR_LEN, mk) != 0) {
 		id_hex(w->data + 2, want);
-		errbuf_set(err, errsz, "data key wrapped by master key %s failed "
+		err_msg(err, errsz, "data key wrapped by master key %s failed "
 		    "authentication: wrong master key, or the wrapped key "
 		    "is corrupt or was tampered with", want);
 		sodium_free(dek);
@@ -624,11 +626,11 @@ seal_dek_new(const struct seal_keyring *kr, struct seal_blob *out,
 	out->data = NULL;
 	out->len = 0;
 	if (kr == NULL) {
-		errbuf_set(err, errsz, "no keyring");
+		err_msg(err, errsz, "no keyring");
 		return ERR_INTERNAL;
 	}
 	if ((dek = sodium_malloc(SEAL_KEY_LEN)) == NULL) {
-		errbuf_set(err, errsz, "cannot allocate locked memory");
+		err_msg(err, errsz, "cannot allocate locked memory");
 		return ERR_ALLOC;
 	}
 	randombytes_buf(dek, SEAL_KEY_LEN);
@@ -649,7 +651,7 @@ seal_dek_rewrap(const struct seal_keyring *kr, const struct seal_blob *in,
 	out->data = NULL;
 	out->len = 0;
 	if (kr == NULL) {
-		errbuf_set(err, errsz, "no keyring");
+		err_msg(err, errsz, "no keyring");
 		return ERR_INTERNAL;
 	}
 	if ((r = dek_unwrap(kr, in, &dek, err, errsz)) != 0)
@@ -668,7 +670,7 @@ seal_dek_check(const struct seal_keyring *kr, const struct seal_blob *wrapped,
 	int r;
 
 	if (kr == NULL) {
-		errbuf_set(err, errsz, "no keyring");
+		err_msg(err, errsz, "no keyring");
 		return ERR_INTERNAL;
 	}
 	r = dek_unwrap(kr, wrapped, &dek, err, errsz);
@@ -707,11 +709,11 @@ secret_ad(const char *ad, unsigned char buf[SECRET_AD_BUF], size_t *lenp,
 	size_t alen;
 
 	if (ad == NULL || ad[0] == '\0') {
-		errbuf_set(err, errsz, "associated data is required");
+		err_msg(err, errsz, "associated data is required");
 		return ERR_INTERNAL;
 	}
 	if ((alen = strlen(ad)) > SEAL_AD_MAX) {
-		errbuf_set(err, errsz, "associated data is %zu bytes, over the "
+		err_msg(err, errsz, "associated data is %zu bytes, over the "
 		    "limit of %d", alen, SEAL_AD_MAX);
 		return ERR_TOO_LARGE;
 	}
@@ -739,11 +741,11 @@ seal_encrypt(const struct seal_keyring *kr,
 	out->data = NULL;
 	out->len = 0;
 	if (kr == NULL || (pt == NULL && ptlen > 0)) {
-		errbuf_set(err, errsz, "no keyring or no plaintext");
+		err_msg(err, errsz, "no keyring or no plaintext");
 		return ERR_INTERNAL;
 	}
 	if (ptlen > SEAL_SECRET_MAX) {
-		errbuf_set(err, errsz, "secret is %zu bytes, over the limit of %d",
+		err_msg(err, errsz, "secret is %zu bytes, over the limit of %d",
 		    ptlen, SEAL_SECRET_MAX);
 		return ERR_TOO_LARGE;
 	}
@@ -755,7 +757,7 @@ seal_encrypt(const struct seal_keyring *kr,
 		goto out;
 	clen = SECRET_OVERHEAD + ptlen;
 	if ((c = malloc(clen)) == NULL) {
-		errbuf_set(err, errsz, "out of memory sealing a secret");
+		err_msg(err, errsz, "out of memory sealing a secret");
 		r = ERR_ALLOC;
 		goto out;
 	}
@@ -791,27 +793,27 @@ seal_decrypt(const struct seal_keyring *kr,
 		return ERR_INTERNAL;
 	*out = NULL;
 	if (kr == NULL) {
-		errbuf_set(err, errsz, "no keyring");
+		err_msg(err, errsz, "no keyring");
 		return ERR_INTERNAL;
 	}
 	if (ct == NULL || ct->data == NULL || ct->len < SECRET_OVERHEAD) {
-		errbuf_set(err, errsz, "sealed secret is truncated: %zu bytes, at "
+		err_msg(err, errsz, "sealed secret is truncated: %zu bytes, at "
 		    "least %d expected", ct == NULL || ct->data == NULL ? 0 :
 		    ct->len, SECRET_OVERHEAD);
 		return ERR_CRYPTO;
 	}
 	if (ct->len - SECRET_OVERHEAD > SEAL_SECRET_MAX) {
-		errbuf_set(err, errsz, "sealed secret is %zu bytes, longer than "
+		err_msg(err, errsz, "sealed secret is %zu bytes, longer than "
 		    "any secret this version seals", ct->len);
 		return ERR_CRYPTO;
 	}
 	if (ct->data[0] != SEAL_VERSION) {
-		errbuf_set(err, errsz, "sealed secret has unsupported format "
+		err_msg(err, errsz, "sealed secret has unsupported format "
 		    "version %u", (unsigned)ct->data[0]);
 		return ERR_CRYPTO;
 	}
 	if (ct->data[1] != TYPE_SECRET) {
-		errbuf_set(err, errsz, "blob is not a sealed secret");
+		err_msg(err, errsz, "blob is not a sealed secret");
 		return ERR_CRYPTO;
 	}
 	if ((r = secret_ad(ad, adbuf, &adlen, err, errsz)) != 0)
@@ -819,13 +821,13 @@ seal_decrypt(const struct seal_keyring *kr,
 	if ((r = dek_unwrap(kr, wrapped_dek, &dek, err, errsz)) != 0)
 		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		errbuf_set(err, errsz, "out of memory opening a secret");
+		err_msg(err, errsz, "out of memory opening a secret");
 		r = ERR_ALLOC;
 		goto out;
 	}
 	s->len = ct->len - SECRET_OVERHEAD;
 	if ((s->data = sodium_malloc(s->len + 1)) == NULL) {
-		errbuf_set(err, errsz, "cannot allocate locked memory");
+		err_msg(err, errsz, "cannot allocate locked memory");
 		r = ERR_ALLOC;
 		goto out;
 	}
@@ -833,7 +835,7 @@ seal_decrypt(const struct seal_keyring *kr,
 	    ct->data + SECRET_HDR_LEN + NONCE_LEN,
 	    ct->len - SECRET_HDR_LEN - NONCE_LEN, adbuf, adlen,
 	    ct->data + SECRET_HDR_LEN, dek) != 0) {
-		errbuf_set(err, errsz, "sealed secret failed authentication: "
+		err_msg(err, errsz, "sealed secret failed authentication: "
 		    "wrong data key or associated data, or the ciphertext is "
 		    "corrupt or was tampered with");
 		r = ERR_CRYPTO;

@@ -115,17 +115,17 @@ pol_fail(struct pload *l, const char *path, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (path[0] != '\0')
-		errbuf_set(l->err, l->errsz, "%s: %s: %s", l->files[l->cur], path,
+		err_msg(l->err, l->errsz, "%s: %s: %s", l->files[l->cur], path,
 		    msg);
 	else
-		errbuf_set(l->err, l->errsz, "%s: %s", l->files[l->cur], msg);
+		err_msg(l->err, l->errsz, "%s: %s", l->files[l->cur], msg);
 	return ERR_CONFIG;
 }
 
 static int
 pol_nomem(struct pload *l)
 {
-	errbuf_set(l->err, l->errsz, "policy: out of memory");
+	err_msg(l->err, l->errsz, "policy: out of memory");
 	return ERR_ALLOC;
 }
 
@@ -695,20 +695,20 @@ pol_list_dir(const char *dir, char ***namesp, size_t *np, char *err,
 	*np = 0;
 	log_clean(dir, clean, sizeof(clean));
 	if ((d = opendir(dir)) == NULL) {
-		errbuf_set(err, errsz, "%s: cannot open the policy directory "
+		err_msg(err, errsz, "%s: cannot open the policy directory "
 		    "(policy.dir): %s", clean, strerror(errno));
 		goto out;
 	}
 	if ((names = calloc(POLICY_FILES_MAX, sizeof(*names))) == NULL) {
 		r = ERR_ALLOC;
-		errbuf_set(err, errsz, "policy: out of memory");
+		err_msg(err, errsz, "policy: out of memory");
 		goto out;
 	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
 			if (errno != 0) {
-				errbuf_set(err, errsz, "%s: cannot read the "
+				err_msg(err, errsz, "%s: cannot read the "
 				    "directory: %s", clean, strerror(errno));
 				goto out;
 			}
@@ -717,13 +717,13 @@ pol_list_dir(const char *dir, char ***namesp, size_t *np, char *err,
 		if (!pol_is_policy_file(de->d_name))
 			continue;
 		if (n == POLICY_FILES_MAX) {
-			errbuf_set(err, errsz, "%s: more than %d *.json files",
+			err_msg(err, errsz, "%s: more than %d *.json files",
 			    clean, POLICY_FILES_MAX);
 			goto out;
 		}
 		if ((names[n] = strdup(de->d_name)) == NULL) {
 			r = ERR_ALLOC;
-			errbuf_set(err, errsz, "policy: out of memory");
+			err_msg(err, errsz, "policy: out of memory");
 			goto out;
 		}
 		n++;
@@ -781,12 +781,12 @@ policy_load_dir(const char *dir, struct policy **out, char *err,
 	int r = ERR_INTERNAL, n;
 
 	*out = NULL;
-	errbuf_set(err, errsz, "%s", "");
+	err_msg(err, errsz, "%s", "");
 	memset(&l, 0, sizeof(l));
 	l.err = err;
 	l.errsz = errsz;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		errbuf_set(err, errsz, "policy: out of memory");
+		err_msg(err, errsz, "policy: out of memory");
 		return ERR_ALLOC;
 	}
 	l.p = p;
@@ -799,7 +799,7 @@ policy_load_dir(const char *dir, struct policy **out, char *err,
 	r = ERR_ALLOC;
 	if ((docs = calloc(nnames, sizeof(*docs))) == NULL ||
 	    (l.files = calloc(nnames, sizeof(*l.files))) == NULL) {
-		errbuf_set(err, errsz, "policy: out of memory");
+		err_msg(err, errsz, "policy: out of memory");
 		goto out;
 	}
 	dl = strlen(dir);
@@ -808,7 +808,7 @@ policy_load_dir(const char *dir, struct policy **out, char *err,
 		    dl > 0 && dir[dl - 1] == '/' ? "" : "/", names[i]);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			log_clean(dir, clean, sizeof(clean));
-			errbuf_set(err, errsz, "%s: path too long", clean);
+			err_msg(err, errsz, "%s: path too long", clean);
 			r = ERR_CONFIG;
 			goto out;
 		}

@@ -54,7 +54,7 @@ api_error_clear(struct api_error *e)
 }
 
 void
-errbuf_set(char *err, size_t errsz, const char *fmt, ...)
+err_msg(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 

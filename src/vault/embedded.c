@@ -625,6 +625,7 @@ emb_secret_set(struct vault_backend *b, const char *safe_name,
 	struct seal_blob ct = { NULL, 0 };
 	struct db_conn *c = NULL;
 	char err[SEAL_ERR_MAX], ad[SEAL_AD_MAX];
+	char ca[LOG_CLIENT_STR_MAX * 4 + 8], cs[LOG_CLIENT_STR_MAX * 4 + 8];
 	long long ver = 0;
 	int r;
 
@@ -668,8 +669,9 @@ emb_secret_set(struct vault_backend *b, const char *safe_name,
 		r = db_fail(e, c, r, "secret_set");
 		goto out;
 	}
-	log_info("vault: secret of account \"%.100s\" in safe \"%.100s\" "
-	    "set, version %lld", account, safe_name, ver);
+	log_info("vault: secret of account \"%s\" in safe \"%s\" set, "
+	    "version %lld", log_clean(account, ca, sizeof(ca)),
+	    log_clean(safe_name, cs, sizeof(cs)), ver);
 	if (version != NULL)
 		*version = ver;
 	r = 0;
@@ -709,6 +711,7 @@ emb_secret_retrieve(struct vault_backend *b, const char *safe_name,
 	struct seal_secret *sec = NULL;
 	struct db_conn *c = NULL;
 	char err[SEAL_ERR_MAX], ad[SEAL_AD_MAX];
+	char ca[LOG_CLIENT_STR_MAX * 4 + 8], cs[LOG_CLIENT_STR_MAX * 4 + 8];
 	int r;
 
 	err_reset(e);
@@ -768,9 +771,9 @@ emb_secret_retrieve(struct vault_backend *b, const char *safe_name,
 		r = db_fail(e, c, r, "secret_retrieve");
 		goto out;
 	}
-	log_info("vault: secret of account \"%.100s\" in safe \"%.100s\" "
-	    "retrieved by user %s, version %lld", account, safe_name,
-	    user_ref, s.version);
+	log_info("vault: secret of account \"%s\" in safe \"%s\" retrieved "
+	    "by user %s, version %lld", log_clean(account, ca, sizeof(ca)),
+	    log_clean(safe_name, cs, sizeof(cs)), user_ref, s.version);
 	if (version != NULL)
 		*version = s.version;
 	*out = sec;
@@ -855,7 +858,7 @@ db_err(char *err, size_t errsz, const struct db_conn *c, int r,
 
 	err_reset(&ve);
 	r = db_fail(&ve, c, r, what);
-	errbuf_set(err, errsz, "%s", ve.msg);
+	err_msg(err, errsz, "%s", ve.msg);
 	return ve.temporary ? ERR_DB_UNAVAILABLE : r;
 }
 
@@ -904,7 +907,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	size_t n = 0, i;
 	int r, ver = 0, latest;
 
-	errbuf_set(err, errsz, "%s", "");
+	err_msg(err, errsz, "%s", "");
 	if (b == NULL || b->ops != &emb_ops)
 		return ERR_INTERNAL;
 	if ((r = db_acquire(v->pool, &c)) != 0) {
@@ -917,7 +920,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	}
 	latest = db_migrate_set_latest(&db_vault_set);
 	if (ver < latest) {
-		errbuf_set(err, errsz, "vault schema version %d, this binary "
+		err_msg(err, errsz, "vault schema version %d, this binary "
 		    "needs %d: run \"vaultbridge migrate\"", ver, latest);
 		r = ERR_CONFIG;
 		goto out;
@@ -929,7 +932,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 	keyring_ids(v->kr, loaded, sizeof(loaded));
 	for (i = 0; i < n; i++) {
 		if (!keyring_has(v->kr, d[i].key_id)) {
-			errbuf_set(err, errsz, "data keys are wrapped under "
+			err_msg(err, errsz, "data keys are wrapped under "
 			    "master key %s, which is not loaded (loaded: %s)",
 			    d[i].key_id, loaded);
 			r = ERR_CRYPTO;
@@ -937,7 +940,7 @@ vault_embedded_check(struct vault_backend *b, char *err, size_t errsz)
 		}
 		if ((r = seal_dek_check(v->kr, &d[i].dek, serr,
 		    sizeof(serr))) != 0) {
-			errbuf_set(err, errsz, "master key %s does not open the "
+			err_msg(err, errsz, "master key %s does not open the "
 			    "data key of safe \"%.100s\": %s", d[i].key_id,
 			    d[i].safe_name, serr);
 			r = r == ERR_ALLOC ? r : ERR_CRYPTO;
@@ -996,12 +999,12 @@ rotate_one(struct vault_embedded *v, struct db_conn *c, const char *key0,
 	if ((r = seal_dek_rewrap(v->kr, &d.dek, &nd, serr,
 	    sizeof(serr))) != 0 || (r = seal_blob_key_id(&nd, id, serr,
 	    sizeof(serr))) != 0) {
-		errbuf_set(err, errsz, "data key of safe \"%.100s\" (master key "
+		err_msg(err, errsz, "data key of safe \"%.100s\" (master key "
 		    "%s): %s", d.safe_name, d.key_id, serr);
 		goto out;
 	}
 	if (strcmp(id, key0) != 0) {
-		errbuf_set(err, errsz, "re-wrapped data key of safe \"%.100s\" "
+		err_msg(err, errsz, "re-wrapped data key of safe \"%.100s\" "
 		    "is under %s, not %s", d.safe_name, id, key0);
 		r = ERR_INTERNAL;
 		goto out;
@@ -1032,7 +1035,7 @@ vault_embedded_rotate(struct vault_backend *b, unsigned *rewrapped,
 	long waited = 0;
 	int r, done = 0;
 
-	errbuf_set(err, errsz, "%s", "");
+	err_msg(err, errsz, "%s", "");
 	if (rewrapped != NULL)
 		*rewrapped = 0;
 	if (current != NULL)
@@ -1061,7 +1064,7 @@ vault_embedded_rotate(struct vault_backend *b, unsigned *rewrapped,
 		if (other == 0)
 			break;
 		if (waited >= EMB_ROTATE_WAIT_MS) {
-			errbuf_set(err, errsz, "%u data key(s) stayed locked by "
+			err_msg(err, errsz, "%u data key(s) stayed locked by "
 			    "other transactions for %d ms; run again", other,
 			    EMB_ROTATE_WAIT_MS);
 			r = ERR_DB_UNAVAILABLE;

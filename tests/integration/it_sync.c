@@ -20,11 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <arpa/inet.h>
 
 #include <jansson.h>
 
@@ -612,25 +609,6 @@ static struct itest_env env2;
 static int two_failed;
 static pthread_mutex_t two_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* The first daemon's config with another port and 4 workers. */
 static int
 write_config2(const char *path, int port)
@@ -767,7 +745,7 @@ t_two_instances(void)
 	/* the second daemon on the same databases */
 	snprintf(config2, sizeof(config2), "%s/vb2.conf", itest->dir);
 	snprintf(log2, sizeof(log2), "%s/server2.log", itest->dir);
-	ASSERT_TRUE((port = free_port()) > 0);
+	ASSERT_TRUE((port = itest_free_port()) > 0);
 	ASSERT_INT_EQ(write_config2(config2, port), 0);
 	env2 = *itest;
 	env2.port = port;

@@ -424,8 +424,8 @@ watchdog(int sig)
 }
 
 /* A free loopback TCP port (bind port 0, read it, close). */
-static int
-free_port(void)
+int
+itest_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -668,7 +668,7 @@ itest_setup(struct itest_env *env)
 	memcpy(env->dsn, s, strlen(s) + 1);	/* length checked above */
 	if (vault_setup(env) != 0)
 		return -1;
-	if ((env->port = free_port()) <= 0)
+	if ((env->port = itest_free_port()) <= 0)
 		return -1;
 	if (write_config(env) != 0)
 		return -1;

@@ -53,6 +53,9 @@ int itest_server_stop(struct itest_env *env, int sig);
 int itest_db_stop(struct itest_env *env);
 int itest_db_start(struct itest_env *env);
 
+/* A free TCP port on 127.0.0.1 (bound and released), or -1. */
+int itest_free_port(void);
+
 /* Run the binary with --config and the given argv (NULL-terminated);
  * stdout into out (size outsz, NUL-terminated). Returns exit status or
  * -1. */

@@ -371,7 +371,7 @@ t_log_level(void)
 	ASSERT_INT_EQ(log_level_parse("", &l), ERR_INVALID);
 }
 
-/* json_depth_ok: nesting counted outside strings only; errbuf_set. */
+/* json_depth_ok: nesting counted outside strings only; err_msg. */
 static void
 t_json_depth(void)
 {
@@ -398,9 +398,9 @@ t_json_depth(void)
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
 		ASSERT_INT_EQ(json_depth_ok(tab[i].text, strlen(tab[i].text),
 		    tab[i].max), tab[i].ok);
-	errbuf_set(err, sizeof(err), "%s-%d", "abcdef", 42);
+	err_msg(err, sizeof(err), "%s-%d", "abcdef", 42);
 	ASSERT_STR_EQ(err, "abcdef-");
-	errbuf_set(NULL, 0, "%s", "nothing happens");
+	err_msg(NULL, 0, "%s", "nothing happens");
 }
 
 static const struct testlib_case cases[] = {
