@@ -31,6 +31,8 @@ struct config {
 	unsigned long long http_body_max;
 	unsigned http_conn_timeout_s;	/* idle connection timeout */
 	unsigned http_max_conns;
+	unsigned http_threads;		/* worker threads, each serving many
+					 * connections (epoll) */
 	unsigned http_drain_timeout_s;	/* graceful drain on SIGTERM */
 	char *http_base_url;		/* public base URL for Location/meta;
 					 * NULL = derived from listen/port */

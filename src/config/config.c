@@ -80,6 +80,8 @@ static const struct cf_opt cf_opts[] = {
 	    OFF(http_conn_timeout_s), "idle connection timeout, seconds" },
 	{ "http.max_conns", CF_UINT, "256", 1, 10000, 0, OFF(http_max_conns),
 	    "most concurrent connections" },
+	{ "http.threads", CF_UINT, "8", 1, 256, 0, OFF(http_threads),
+	    "worker threads; each serves many connections" },
 	{ "http.drain_timeout", CF_UINT, "10", 0, 600, 1,
 	    OFF(http_drain_timeout_s),
 	    "seconds to finish requests in flight on SIGTERM" },

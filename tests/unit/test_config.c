@@ -70,6 +70,7 @@ t_defaults(void)
 	ASSERT_INT_EQ(c->http_body_max, 1048576);
 	ASSERT_INT_EQ(c->http_conn_timeout_s, 30);
 	ASSERT_INT_EQ(c->http_max_conns, 256);
+	ASSERT_INT_EQ(c->http_threads, 8);
 	ASSERT_INT_EQ(c->http_drain_timeout_s, 10);
 	ASSERT_NULL(c->http_base_url);
 	ASSERT_STR_EQ(c->db_dsn, "dbname=vaultbridge");
@@ -99,6 +100,7 @@ t_good_file(void)
 	    "http.body_max = 67108864\n"
 	    "http.conn_timeout = 3600\n"
 	    "http.max_conns = 1\n"
+	    "http.threads = 256\n"
 	    "http.drain_timeout = 0\n"
 	    "http.base_url = \"https://scim.example.com/vb\"\n"
 	    "db.dsn = host=/tmp dbname=vb application_name=x\n"
@@ -115,6 +117,7 @@ t_good_file(void)
 	ASSERT_INT_EQ(c->http_body_max, 67108864);
 	ASSERT_INT_EQ(c->http_conn_timeout_s, 3600);
 	ASSERT_INT_EQ(c->http_max_conns, 1);
+	ASSERT_INT_EQ(c->http_threads, 256);
 	ASSERT_INT_EQ(c->http_drain_timeout_s, 0);
 	ASSERT_STR_EQ(c->http_base_url, "https://scim.example.com/vb");
 	ASSERT_STR_EQ(c->db_dsn, "host=/tmp dbname=vb application_name=x");
@@ -413,6 +416,7 @@ round_trip(const char *text)
 	ASSERT_INT_EQ(a->http_body_max, b->http_body_max);
 	ASSERT_INT_EQ(a->http_conn_timeout_s, b->http_conn_timeout_s);
 	ASSERT_INT_EQ(a->http_max_conns, b->http_max_conns);
+	ASSERT_INT_EQ(a->http_threads, b->http_threads);
 	ASSERT_INT_EQ(a->http_drain_timeout_s, b->http_drain_timeout_s);
 	ASSERT_TRUE(str_eq_null(a->http_base_url, b->http_base_url));
 	ASSERT_TRUE(str_eq_null(a->db_dsn, b->db_dsn));
