@@ -23,8 +23,10 @@ CONFIG_SRCS = src/config/config.c
 CRYPTO_SRCS = src/crypto/token.c src/crypto/seal.c
 DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \
 	src/db/scim_query.c src/db/token_store.c src/db/stmt_cache.c \
-	src/db/vault_store.c src/db/outbox.c src/db/audit_store.c
-HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c
+	src/db/vault_store.c src/db/outbox.c src/db/audit_store.c \
+	src/db/token_watch.c
+HTTP_SRCS = src/http/server.c src/http/request.c src/http/auth.c \
+	src/http/auth_watch.c
 SCIM_SRCS = src/scim/schema.c src/scim/discovery.c src/scim/filter.c \
 	src/scim/patch.c src/scim/resource.c src/scim/value.c src/scim/error.c \
 	src/scim/handlers.c src/scim/bulk.c
@@ -52,7 +54,7 @@ UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # integration tests: tests/integration/it_<area>.c, share itest.c
 IT_TESTS = it_db it_service it_scim_users it_scim_groups it_scim_bad_input \
 	it_scim_clients it_scim_bulk it_vault it_sync it_reconcile \
-	it_accounts it_crash
+	it_accounts it_crash it_auth
 IT_BINS = $(IT_TESTS:%=$(BUILD)/tests/%)
 IT_HARNESS = tests/integration/itest.c tests/integration/itest_util.c
 

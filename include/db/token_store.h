@@ -27,6 +27,8 @@ struct db_token {
 	char expires[40];		/* "" = never */
 	int revoked;
 	int expired;			/* expires <= now() in the database */
+	long long expires_in_ms;	/* expires - now() in the database,
+					 * >= 0; -1 = never expires */
 	char user_ref[SCIM_ID_LEN + 1];	/* bound SCIM User id, "" = none */
 	char user_name[SCIM_USERNAME_MAX + 1]; /* its userName, or "" */
 	int user_ok;			/* 1: no user, or the user exists and

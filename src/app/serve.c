@@ -18,6 +18,7 @@
 #include "crypto/token.h"
 #include "db/pool.h"
 #include "http/auth.h"
+#include "http/auth_watch.h"
 #include "http/server.h"
 #include "policy/policy.h"
 #include "sync/worker.h"
@@ -230,6 +231,7 @@ app_serve(const struct config *cfg)
 	struct http_server *srv = NULL;
 	struct policy *policy = NULL;
 	struct sync_workers *workers = NULL;
+	struct auth_watch *watch = NULL;
 	sigset_t set, oset;
 	int sig = 0, r, e = 0, masked = 0;
 
@@ -288,6 +290,16 @@ app_serve(const struct config *cfg)
 	}
 	masked = 1;
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * The token cache's invalidation watcher (no cache, no thread):
+	 * started once the mask is set, so it inherits it; the cache stays
+	 * off until its LISTEN succeeded.
+	 */
+	if ((r = http_auth_watch_start(app->auth_cache, cfg->db_dsn,
+	    cfg->db_connect_timeout_s, &watch)) != 0) {
+		log_error("auth cache watcher: %s", err_str(r));
+		goto out;
+	}
 
 	log_info("starting version=%s base_url=%s pool_size=%u threads=%u "
 	    "auth_cache_ttl_ms=%u", VB_VERSION, app->base_url,
@@ -327,10 +339,14 @@ app_serve(const struct config *cfg)
 	app->workers = NULL;
 	sync_workers_stop(workers);
 	workers = NULL;
+	http_auth_watch_stop(watch);
+	watch = NULL;
 	r = e != 0 ? ERR_INTERNAL : 0;
 out:
 	http_server_stop(srv, 0);
 	sync_workers_stop(workers);
+	/* no request uses the cache any more: the watcher goes before it */
+	http_auth_watch_stop(watch);
 	if (app != NULL) {
 		app_vault_close(app);
 		http_auth_cache_free(app->auth_cache);

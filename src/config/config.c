@@ -102,9 +102,10 @@ static const struct cf_opt cf_opts[] = {
 	    "statement_timeout per session, milliseconds; 0 = server's" },
 	{ "log.level", CF_LEVEL, "info", 0, 0, 1, OFF(log_level),
 	    "debug, info, warn or error" },
-	{ "auth.cache_ttl_ms", CF_UINT, "0", 0, 60000, 0,
+	{ "auth.cache_ttl_ms", CF_UINT, "10000", 0, 60000, 0,
 	    OFF(auth_cache_ttl_ms),
-	    "cache token checks this long; 0 = ask the database each time" },
+	    "cache service-token checks at most this long (revocations "
+	    "still act at once); 0 = ask the database each time" },
 	{ "policy.dir", CF_PATH, "policy", 0, CONFIG_PATH_MAX, 0,
 	    OFF(policy_dir),
 	    "directory of *.json lifecycle policy files; \"\" = no policy" },

@@ -74,6 +74,26 @@ struct db_conn {
 };
 
 /*
+ * The libpq connection parameters of every session of ours (the pool's
+ * and the dedicated ones): the DSN (conninfo or URI, expanded by libpq),
+ * then connect_timeout (0: 5 s), application_name and client_encoding
+ * UTF8, which override the DSN's own. keys/vals are NULL-terminated for
+ * PQconnectdbParams / PQconnectStartParams with expand_dbname 1 and
+ * point into cp and the arguments, which must outlive their use.
+ */
+struct db_conn_params {
+	const char *keys[5];
+	const char *vals[5];
+	char ct[16];
+};
+void db_conn_params(struct db_conn_params *cp, const char *dsn,
+    unsigned connect_timeout_s, const char *app_name);
+
+/* Notice processor (PQsetNoticeProcessor): server notices and
+ * asynchronous errors go to our log at debug, not to stderr. */
+void db_conn_notice(void *arg, const char *message);
+
+/*
  * Run sql with n text parameters (vals[i] NULL = SQL NULL); lens/fmts
  * may be NULL (all text) or give binary parameters as for PQexecParams.
  * The statement is prepared once per connection (named, kept in

@@ -134,9 +134,8 @@ conn_alive(struct db_conn *c)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Server notices and asynchronous errors go to our log, not stderr. */
-static void
-conn_notice(void *arg, const char *message)
+void
+db_conn_notice(void *arg, const char *message)
 {
 	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
 
@@ -145,30 +144,38 @@ conn_notice(void *arg, const char *message)
 	log_debug("database notice: %s", msg);
 }
 
+void
+db_conn_params(struct db_conn_params *cp, const char *dsn,
+    unsigned connect_timeout_s, const char *app_name)
+{
+	memset(cp, 0, sizeof(*cp));
+	snprintf(cp->ct, sizeof(cp->ct), "%u",
+	    connect_timeout_s > 0 ? connect_timeout_s : 5);
+	/* the DSN first: the settings after it override its own */
+	cp->keys[0] = "dbname";
+	cp->vals[0] = dsn;
+	cp->keys[1] = "connect_timeout";
+	cp->vals[1] = cp->ct;
+	cp->keys[2] = "application_name";
+	cp->vals[2] = app_name;
+	cp->keys[3] = "client_encoding";
+	cp->vals[3] = "UTF8";
+	cp->keys[4] = NULL;
+	cp->vals[4] = NULL;
+}
+
 static int
 conn_open(struct db_pool *p, struct db_conn *c)
 {
-	const char *keys[5], *vals[5];
+	struct db_conn_params cp;
 	const char *pv[1];
-	char ct[16], st[24];
+	char st[24];
 	char msg[LOG_CLIENT_STR_MAX * 4 + 8];
 	int r;
 
 	conn_close(c);
-	snprintf(ct, sizeof(ct), "%u",
-	    p->connect_timeout_s > 0 ? p->connect_timeout_s : 5);
-	/* the DSN first: the settings after it override its own */
-	keys[0] = "dbname";
-	vals[0] = p->dsn;
-	keys[1] = "connect_timeout";
-	vals[1] = ct;
-	keys[2] = "application_name";
-	vals[2] = "vaultbridge";
-	keys[3] = "client_encoding";
-	vals[3] = "UTF8";
-	keys[4] = NULL;
-	vals[4] = NULL;
-	c->pg = PQconnectdbParams(keys, vals, 1);
+	db_conn_params(&cp, p->dsn, p->connect_timeout_s, "vaultbridge");
+	c->pg = PQconnectdbParams(cp.keys, cp.vals, 1);
 	if (c->pg == NULL)
 		return ERR_ALLOC;
 	if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -177,7 +184,7 @@ conn_open(struct db_pool *p, struct db_conn *c)
 		conn_close(c);
 		return ERR_DB_UNAVAILABLE;
 	}
-	PQsetNoticeProcessor(c->pg, conn_notice, NULL);
+	PQsetNoticeProcessor(c->pg, db_conn_notice, NULL);
 	if (p->statement_timeout_ms > 0) {
 		snprintf(st, sizeof(st), "%u", p->statement_timeout_ms);
 		pv[0] = st;

@@ -1,5 +1,6 @@
 #include "db/token_store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,10 @@
 /*
  * Columns of a token row (alias t) and of its user (alias u, LEFT JOIN
  * on t.user_id): a deactivated user ("active": false) makes user_ok
- * false; a deleted user has no token left (ON DELETE CASCADE).
+ * false; a deleted user has no token left (ON DELETE CASCADE). The last
+ * column is the time left until expires in whole milliseconds, rounded
+ * down and never negative, by the database's clock (NULL: no expiry):
+ * the auth cache keeps a token no longer than that.
  */
 #define TOKEN_COLS \
 	"t.id, t.name, t.scopes, encode(t.hash, 'hex'), " \
@@ -27,7 +31,10 @@
 	"t.revoked IS NOT NULL, coalesce(t.expires <= now(), false), " \
 	"coalesce(t.user_id::text, ''), coalesce(u.doc->>'userName', ''), " \
 	"(t.user_id IS NULL OR (u.id IS NOT NULL AND " \
-	"coalesce(u.doc->'active' <> 'false'::jsonb, true)))"
+	"coalesce(u.doc->'active' <> 'false'::jsonb, true))), " \
+	"CASE WHEN t.expires IS NOT NULL THEN greatest(0, floor(" \
+	"(extract(epoch FROM t.expires) - extract(epoch FROM now())) " \
+	"* 1000))::bigint END"
 #define TOKEN_FROM \
 	" FROM api_token t LEFT JOIN scim_user u ON u.id = t.user_id "
 
@@ -145,7 +152,7 @@ static int
 read_token(PGresult *res, int i, struct db_token *t)
 {
 	const char *h;
-	uint64_t sc;
+	uint64_t sc, left;
 	size_t k;
 	int hi, lo;
 
@@ -178,6 +185,14 @@ read_token(PGresult *res, int i, struct db_token *t)
 	snprintf(t->user_name, sizeof(t->user_name), "%s",
 	    PQgetvalue(res, i, 9));
 	t->user_ok = strcmp(PQgetvalue(res, i, 10), "t") == 0;
+	t->expires_in_ms = -1;
+	if (!PQgetisnull(res, i, 11)) {
+		/* a row written by hand may lie beyond TOKEN_EXPIRES_MAX */
+		if (parse_u64(PQgetvalue(res, i, 11), 0, INT64_MAX,
+		    &left) != 0)
+			return ERR_INTERNAL;
+		t->expires_in_ms = (long long)left;
+	}
 	return 0;
 }
 

@@ -19,6 +19,15 @@
  * at HTTP_AUTH_CACHE_MAX entries a scan costs far less than the database
  * round trip it saves. Only the hash of the secret is kept, never the
  * token text.
+ *
+ * Correctness rests on the watcher (auth_watch.c): it enables the cache
+ * only while notifications of token changes reach it, drops what they
+ * name, and renews a lease with each answered ping, so a watcher that
+ * hangs or a session that dies silently turns the cache off by itself
+ * when the lease runs out. gen closes the race between a request that
+ * read a token before a change committed and the drop of that change:
+ * the request's put carries the generation it saw before its read, and
+ * every drop moves it on.
  */
 struct auth_cache_entry {
 	int used;
@@ -32,6 +41,9 @@ struct auth_cache_entry {
 struct auth_cache {
 	pthread_mutex_t mu;
 	unsigned ttl_ms;
+	int live;		/* between enable and disable */
+	uint64_t live_until_ms;	/* the lease, CLOCK_MONOTONIC */
+	uint64_t gen;		/* bumped by every enable/disable/drop */
 	struct auth_cache_entry e[HTTP_AUTH_CACHE_MAX];
 };
 
@@ -120,6 +132,88 @@ http_auth_cache_free(struct auth_cache *c)
 	free(c);
 }
 
+/* Under c->mu: may entries be read and written now? */
+static int
+cache_live(const struct auth_cache *c, uint64_t now)
+{
+	return c->live && now < c->live_until_ms;
+}
+
+/* Under c->mu. */
+static void
+cache_flush(struct auth_cache *c)
+{
+	explicit_bzero(c->e, sizeof(c->e));
+	c->gen++;
+}
+
+void
+http_auth_cache_enable(struct auth_cache *c, unsigned lease_ms)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	cache_flush(c);
+	c->live = 1;
+	c->live_until_ms = auth_now_ms() + lease_ms;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+http_auth_cache_renew(struct auth_cache *c, unsigned lease_ms)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (c->live)
+		c->live_until_ms = auth_now_ms() + lease_ms;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+http_auth_cache_disable(struct auth_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	cache_flush(c);
+	c->live = 0;
+	c->live_until_ms = 0;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+http_auth_cache_drop(struct auth_cache *c, const char *id)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(c->e[0].id))
+		cache_flush(c);
+	else {
+		for (i = 0; i < HTTP_AUTH_CACHE_MAX; i++)
+			if (c->e[i].used && strcmp(c->e[i].id, id) == 0)
+				explicit_bzero(&c->e[i], sizeof(c->e[i]));
+		c->gen++;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+http_auth_cache_ticket(struct auth_cache *c, struct auth_cache_ticket *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (c == NULL)
+		return;
+	/* the time first: an entry may end early, never late */
+	t->t0_ms = auth_now_ms();
+	pthread_mutex_lock(&c->mu);
+	t->gen = c->gen;
+	pthread_mutex_unlock(&c->mu);
+}
+
 int
 http_auth_cache_get(struct auth_cache *c, const char *id,
     const unsigned char hash[TOKEN_HASH_LEN], struct principal *who)
@@ -133,12 +227,14 @@ http_auth_cache_get(struct auth_cache *c, const char *id,
 		return ERR_NOT_FOUND;
 	now = auth_now_ms();
 	pthread_mutex_lock(&c->mu);
+	if (!cache_live(c, now))
+		goto out;
 	for (i = 0; i < HTTP_AUTH_CACHE_MAX; i++) {
 		e = &c->e[i];
 		if (!e->used || strcmp(e->id, id) != 0)
 			continue;
 		if (e->until_ms <= now) {
-			e->used = 0;
+			explicit_bzero(e, sizeof(*e));
 			break;
 		}
 		if (!crypto_token_hash_eq(e->hash, hash)) {
@@ -153,22 +249,34 @@ http_auth_cache_get(struct auth_cache *c, const char *id,
 		r = 0;
 		break;
 	}
+out:
 	pthread_mutex_unlock(&c->mu);
 	return r;
 }
 
 void
-http_auth_cache_put(struct auth_cache *c, const char *id,
-    const unsigned char hash[TOKEN_HASH_LEN], unsigned scopes, const char *name)
+http_auth_cache_put(struct auth_cache *c, const struct auth_cache_ticket *t,
+    const char *id, const unsigned char hash[TOKEN_HASH_LEN],
+    unsigned scopes, const char *name, long long expires_in_ms)
 {
 	struct auth_cache_entry *e, *slot = NULL;
-	uint64_t now;
+	uint64_t now, life, until;
 	size_t i;
 
-	if (c == NULL || id == NULL || strlen(id) >= sizeof(slot->id))
+	if (c == NULL || t == NULL || id == NULL ||
+	    strlen(id) >= sizeof(slot->id))
 		return;
+	life = c->ttl_ms;
+	if (expires_in_ms >= 0 && (uint64_t)expires_in_ms < life)
+		life = (uint64_t)expires_in_ms;
+	until = t->t0_ms + life;
 	now = auth_now_ms();
+	if (until <= now)
+		return;
 	pthread_mutex_lock(&c->mu);
+	/* a change since the ticket: what the request read may be stale */
+	if (!cache_live(c, now) || t->gen != c->gen)
+		goto out;
 	for (i = 0; i < HTTP_AUTH_CACHE_MAX; i++) {
 		e = &c->e[i];
 		if (e->used && strcmp(e->id, id) == 0) {
@@ -189,7 +297,8 @@ http_auth_cache_put(struct auth_cache *c, const char *id,
 	slot->scopes = scopes;
 	snprintf(
 	    slot->name, sizeof(slot->name), "%s", name != NULL ? name : "");
-	slot->until_ms = now + c->ttl_ms;
+	slot->until_ms = until;
+out:
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -200,13 +309,14 @@ http_auth_cache_put(struct auth_cache *c, const char *id,
  * Only service tokens are cached. A user-bound token is checked in the
  * database at every request, by the query that reads the token, so a
  * user deactivated ("active": false) or deleted through SCIM loses
- * access at once rather than after the cache TTL: vault access is
- * exactly what deprovisioning must end.
+ * access at once (a user's change sends no notification the cache
+ * could act on): vault access is exactly what deprovisioning must end.
  */
 static int
 auth_lookup(struct app *app, const char *id,
     const unsigned char hash[TOKEN_HASH_LEN], struct principal *who)
 {
+	struct auth_cache_ticket tk;
 	struct db_conn *c = NULL;
 	struct db_token tok;
 	int r;
@@ -215,6 +325,8 @@ auth_lookup(struct app *app, const char *id,
 	r = http_auth_cache_get(app->auth_cache, id, hash, who);
 	if (r != ERR_NOT_FOUND)
 		goto out;
+	/* before the read: a change notified after it voids the put */
+	http_auth_cache_ticket(app->auth_cache, &tk);
 	if (app->pool == NULL) {
 		r = ERR_DB_UNAVAILABLE;
 		goto out;
@@ -248,8 +360,8 @@ auth_lookup(struct app *app, const char *id,
 		    tok.user_name);
 	} else {
 		who->scopes &= ~(unsigned)SCOPE_VAULT;
-		http_auth_cache_put(
-		    app->auth_cache, tok.id, tok.hash, who->scopes, tok.name);
+		http_auth_cache_put(app->auth_cache, &tk, tok.id, tok.hash,
+		    who->scopes, tok.name, tok.expires_in_ms);
 	}
 	r = 0;
 out:

@@ -79,7 +79,7 @@ t_defaults(void)
 	ASSERT_INT_EQ(c->db_acquire_timeout_ms, 2000);
 	ASSERT_INT_EQ(c->db_statement_timeout_ms, 5000);
 	ASSERT_INT_EQ(c->log_level, LOG_LEVEL_INFO);
-	ASSERT_INT_EQ(c->auth_cache_ttl_ms, 0);
+	ASSERT_INT_EQ(c->auth_cache_ttl_ms, 10000);
 	ASSERT_STR_EQ(c->policy_dir, "policy");
 	ASSERT_INT_EQ(config_check(c, err, sizeof(err)), 0);
 	config_free(c);
@@ -501,7 +501,7 @@ t_dump_round_trip(void)
 	ASSERT_TRUE(strstr(d, "http.allow_plain = false\n") != NULL);
 	ASSERT_TRUE(strstr(d, "db.dsn = \"a\\\"b\"\n") != NULL);
 	ASSERT_TRUE(strstr(d, "log.level = info\n") != NULL);
-	ASSERT_TRUE(strstr(d, "auth.cache_ttl_ms = 0\n") != NULL);
+	ASSERT_TRUE(strstr(d, "auth.cache_ttl_ms = 10000\n") != NULL);
 	ASSERT_TRUE(strstr(d, "policy.dir = \"policy\"\n") != NULL);
 	free(d);
 	config_free(c);

@@ -393,10 +393,30 @@ t_auth_check_no_token(void)
 	    &who), ERR_AUTH);
 }
 
+/* A ticket taken now, as a request takes it before its database read. */
+static struct auth_cache_ticket
+ticket(struct auth_cache *c)
+{
+	struct auth_cache_ticket t;
+
+	http_auth_cache_ticket(c, &t);
+	return t;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 t_auth_cache(void)
 {
 	struct auth_cache *c;
+	struct auth_cache_ticket t;
 	struct principal who;
 	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
 	char id[32];
@@ -408,14 +428,22 @@ t_auth_cache(void)
 	ASSERT_INT_EQ(http_auth_cache_new(0, &c), 0);
 	ASSERT_NULL(c);
 	ASSERT_INT_EQ(http_auth_cache_get(NULL, "a", h1, &who), ERR_NOT_FOUND);
-	http_auth_cache_put(NULL, "a", h1, 1, "n");
+	http_auth_cache_ticket(NULL, &t);
+	http_auth_cache_put(NULL, &t, "a", h1, 1, "n", -1);
+	http_auth_cache_enable(NULL, 1000);
+	http_auth_cache_renew(NULL, 1000);
+	http_auth_cache_drop(NULL, "a");
+	http_auth_cache_disable(NULL);
 	http_auth_cache_free(NULL);
 
 	ASSERT_INT_EQ(http_auth_cache_new(60000, &c), 0);
 	ASSERT_NOT_NULL(c);
+	http_auth_cache_enable(c, 60000);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h1, &who),
 	    ERR_NOT_FOUND);
-	http_auth_cache_put(c, "0123456789abcdef", h1, SCOPE_SCIM, "okta");
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "0123456789abcdef", h1, SCOPE_SCIM,
+	    "okta", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h1, &who), 0);
 	ASSERT_STR_EQ(who.token_id, "0123456789abcdef");
 	ASSERT_STR_EQ(who.token_name, "okta");
@@ -426,7 +454,8 @@ t_auth_cache(void)
 	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdee", h1, &who),
 	    ERR_NOT_FOUND);
 	/* put again replaces, it does not duplicate */
-	http_auth_cache_put(c, "0123456789abcdef", h2, SCOPE_ALL, "okta2");
+	http_auth_cache_put(c, &t, "0123456789abcdef", h2, SCOPE_ALL, "okta2",
+	    -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h1, &who),
 	    ERR_AUTH);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h2, &who), 0);
@@ -434,7 +463,8 @@ t_auth_cache(void)
 	/* over capacity: the newest entries are kept */
 	for (i = 0; i < HTTP_AUTH_CACHE_MAX + 10; i++) {
 		snprintf(id, sizeof(id), "id%u", i);
-		http_auth_cache_put(c, id, h1, SCOPE_SCIM, id);
+		t = ticket(c);
+		http_auth_cache_put(c, &t, id, h1, SCOPE_SCIM, id, -1);
 	}
 	for (i = HTTP_AUTH_CACHE_MAX + 10 - 50; i < HTTP_AUTH_CACHE_MAX + 10;
 	    i++) {
@@ -443,8 +473,9 @@ t_auth_cache(void)
 		ASSERT_STR_EQ(who.token_name, id);
 	}
 	/* an over-long id is not cached */
-	http_auth_cache_put(c, "0123456789012345678901234567890123456789xx",
-	    h1, 1, "long");
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "0123456789012345678901234567890123456789xx",
+	    h1, 1, "long", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c,
 	    "0123456789012345678901234567890123456789xx", h1, &who),
 	    ERR_NOT_FOUND);
@@ -452,11 +483,215 @@ t_auth_cache(void)
 
 	/* entries end after the TTL */
 	ASSERT_INT_EQ(http_auth_cache_new(20, &c), 0);
-	http_auth_cache_put(c, "ttl", h1, SCOPE_SCIM, "t");
+	http_auth_cache_enable(c, 60000);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "ttl", h1, SCOPE_SCIM, "t", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "ttl", h1, &who), 0);
 	nanosleep(&nap, NULL);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "ttl", h1, &who), ERR_NOT_FOUND);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "ttl", h2, &who), ERR_NOT_FOUND);
+	http_auth_cache_free(c);
+}
+
+/* Off until enabled, off again after disable or when the lease ends. */
+static void
+t_auth_cache_fail_closed(void)
+{
+	struct auth_cache *c;
+	struct auth_cache_ticket t;
+	struct principal who;
+	unsigned char h[TOKEN_HASH_LEN];
+	long long t0;
+
+	memset(h, 7, sizeof(h));
+	ASSERT_INT_EQ(http_auth_cache_new(60000, &c), 0);
+	/* a new cache is off: nothing stored, nothing found */
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+	/* renew does not switch it on */
+	http_auth_cache_renew(c, 60000);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+
+	http_auth_cache_enable(c, 60000);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), 0);
+	/* disabled: not found, and forgotten for good */
+	http_auth_cache_disable(c);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "b", h, SCOPE_SCIM, "b", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "b", h, &who), ERR_NOT_FOUND);
+	http_auth_cache_enable(c, 60000);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "b", h, &who), ERR_NOT_FOUND);
+
+	/* enable flushes what was there */
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), 0);
+	http_auth_cache_enable(c, 60000);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+
+	/* the lease: without a renewal the cache goes off by itself */
+	http_auth_cache_enable(c, 50);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), 0);
+	t0 = now_ms();
+	while (http_auth_cache_get(c, "a", h, &who) == 0 &&
+	    now_ms() - t0 < 2000)
+		;
+	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
+	ASSERT_TRUE(now_ms() - t0 < 2000);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "c", h, SCOPE_SCIM, "c", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "c", h, &who), ERR_NOT_FOUND);
+	/* a renewal brings it back */
+	http_auth_cache_renew(c, 60000);
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "c", h, SCOPE_SCIM, "c", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "c", h, &who), 0);
+	http_auth_cache_free(c);
+}
+
+/* A put with a ticket from before a drop (or any flush) is refused. */
+static void
+t_auth_cache_generation(void)
+{
+	struct auth_cache *c;
+	struct auth_cache_ticket t, fresh;
+	struct principal who;
+	unsigned char h[TOKEN_HASH_LEN];
+
+	memset(h, 3, sizeof(h));
+	ASSERT_INT_EQ(http_auth_cache_new(60000, &c), 0);
+	http_auth_cache_enable(c, 60000);
+
+	/* read the row, then the revocation is notified, then the put */
+	t = ticket(c);
+	http_auth_cache_drop(c, "0123456789abcdef");
+	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
+	    -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
+	    ERR_NOT_FOUND);
+	/* a drop of another token voids the ticket too (one generation) */
+	t = ticket(c);
+	http_auth_cache_drop(c, "fedcba9876543210");
+	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
+	    -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
+	    ERR_NOT_FOUND);
+	/* a reconnection (enable) in between, and a flush-all ("") */
+	t = ticket(c);
+	http_auth_cache_enable(c, 60000);
+	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
+	    -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
+	    ERR_NOT_FOUND);
+	t = ticket(c);
+	http_auth_cache_drop(c, "");
+	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
+	    -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
+	    ERR_NOT_FOUND);
+	/* a ticket taken after the drop is good */
+	fresh = ticket(c);
+	http_auth_cache_put(c, &fresh, "0123456789abcdef", h, SCOPE_SCIM,
+	    "x", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who), 0);
+	/* a renewal does not move the generation */
+	t = ticket(c);
+	http_auth_cache_renew(c, 60000);
+	http_auth_cache_put(c, &t, "1111111111111111", h, SCOPE_SCIM, "y",
+	    -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "1111111111111111", h, &who), 0);
+
+	/* drop forgets that token only */
+	http_auth_cache_drop(c, "0123456789abcdef");
+	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
+	    ERR_NOT_FOUND);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "1111111111111111", h, &who), 0);
+	/* "", NULL, or a payload longer than an id: everything */
+	http_auth_cache_drop(c, "");
+	ASSERT_INT_EQ(http_auth_cache_get(c, "1111111111111111", h, &who),
+	    ERR_NOT_FOUND);
+	fresh = ticket(c);
+	http_auth_cache_put(c, &fresh, "1111111111111111", h, SCOPE_SCIM,
+	    "y", -1);
+	http_auth_cache_drop(c,
+	    "0123456789012345678901234567890123456789xx");
+	ASSERT_INT_EQ(http_auth_cache_get(c, "1111111111111111", h, &who),
+	    ERR_NOT_FOUND);
+	fresh = ticket(c);
+	http_auth_cache_put(c, &fresh, "1111111111111111", h, SCOPE_SCIM,
+	    "y", -1);
+	http_auth_cache_drop(c, NULL);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "1111111111111111", h, &who),
+	    ERR_NOT_FOUND);
+	http_auth_cache_free(c);
+}
+
+/* An entry never outlives the token's own expiry. */
+static void
+t_auth_cache_expiry(void)
+{
+	struct auth_cache *c;
+	struct auth_cache_ticket t;
+	struct principal who;
+	unsigned char h[TOKEN_HASH_LEN];
+	long long t0, gone;
+
+	memset(h, 5, sizeof(h));
+	ASSERT_INT_EQ(http_auth_cache_new(60000, &c), 0);
+	http_auth_cache_enable(c, 60000);
+
+	/* expired already (0 ms left): not cached at all */
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "e0", h, SCOPE_SCIM, "e0", 0);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e0", h, &who), ERR_NOT_FOUND);
+
+	/* 150 ms left, TTL 60 s: gone after about 150 ms */
+	t0 = now_ms();
+	t = ticket(c);
+	http_auth_cache_put(c, &t, "e1", h, SCOPE_SCIM, "e1", 150);
+	/* a token without expiry, for comparison */
+	http_auth_cache_put(c, &t, "never", h, SCOPE_SCIM, "never", -1);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e1", h, &who), 0);
+	while (http_auth_cache_get(c, "e1", h, &who) == 0 &&
+	    now_ms() - t0 < 5000)
+		;
+	gone = now_ms() - t0;
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e1", h, &who), ERR_NOT_FOUND);
+	/* not before its expiry (the ticket was taken after t0, on the
+	 * same clock), and long before the TTL */
+	ASSERT_TRUE(gone >= 150);
+	ASSERT_TRUE(gone < 5000);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "never", h, &who), 0);
+
+	/* the ticket's time counts, not the put's: a read that took longer
+	 * than the token had left caches nothing */
+	t = ticket(c);
+	nanosleep(&(struct timespec){ 0, 40 * 1000 * 1000 }, NULL);
+	http_auth_cache_put(c, &t, "e2", h, SCOPE_SCIM, "e2", 20);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e2", h, &who), ERR_NOT_FOUND);
+
+	/* a token expiring after the TTL ends with the TTL */
+	http_auth_cache_free(c);
+	ASSERT_INT_EQ(http_auth_cache_new(100, &c), 0);
+	http_auth_cache_enable(c, 60000);
+	t = ticket(c);
+	t0 = now_ms();
+	http_auth_cache_put(c, &t, "e3", h, SCOPE_SCIM, "e3", 3600000);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e3", h, &who), 0);
+	while (http_auth_cache_get(c, "e3", h, &who) == 0 &&
+	    now_ms() - t0 < 5000)
+		;
+	ASSERT_TRUE(now_ms() - t0 < 5000);
+	ASSERT_INT_EQ(http_auth_cache_get(c, "e3", h, &who), ERR_NOT_FOUND);
 	http_auth_cache_free(c);
 }
 
@@ -613,6 +848,9 @@ static const struct testlib_case cases[] = {
 	{ "auth_parse", t_auth_parse },
 	{ "auth_check_no_token", t_auth_check_no_token },
 	{ "auth_cache", t_auth_cache },
+	{ "auth_cache_fail_closed", t_auth_cache_fail_closed },
+	{ "auth_cache_generation", t_auth_cache_generation },
+	{ "auth_cache_expiry", t_auth_cache_expiry },
 	{ "log_clean", t_log_clean },
 	{ "request_query", t_request_query },
 	{ "json_error", t_json_error },
