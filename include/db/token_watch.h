@@ -34,7 +34,8 @@ struct db_token_watch;
  * Connect to dsn (as db/pool.c does: connect_timeout_s, 0 = 5 s, bounds
  * the whole attempt here) and LISTEN on DB_TOKEN_WATCH_CHANNEL. Returns
  * 0 with *out (caller frees with db_token_watch_free) only once the
- * server confirmed the LISTEN: from then on every committed change is
+ * server confirmed the LISTEN and a first ping came back (see
+ * db_token_watch_ping): from then on every committed change is
  * reported. DB_TOKEN_WATCH_STOPPED when stop_fd became readable first,
  * ERR_DB_UNAVAILABLE (connect or LISTEN failed or timed out; logged at
  * warn, never the DSN), ERR_CONFIG (dsn too long), ERR_ALLOC.
@@ -46,12 +47,18 @@ int db_token_watch_open(const char *dsn, unsigned connect_timeout_s,
 void db_token_watch_free(struct db_token_watch *w);
 
 /*
- * Send a ping (a "SELECT 1") unless one is still unanswered; its answer
- * shows up as DB_TOKEN_WATCH_PONG from db_token_watch_wait. PostgreSQL
- * sends a listener the notifications signalled to it before it reports
- * that a statement is done (ReadyForQuery), so a pong also means that
- * the session is alive and nothing is held back: the proof of liveness
- * the watcher renews its lease with.
+ * Send a ping unless one is still unanswered: a notification on the
+ * channel with a payload of our own ("ping:..."; every watcher ignores
+ * other watchers' pings). Its answer shows up as DB_TOKEN_WATCH_PONG
+ * from db_token_watch_wait only if that notification came back to this
+ * session before the statement's end. PostgreSQL sends a listener the
+ * notifications signalled to it before it reports that a statement is
+ * done (ReadyForQuery), so a pong means that the session is alive,
+ * nothing is held back, and notifications do reach it (they do not
+ * through a transaction-pooling proxy, where a "SELECT 1" would still
+ * be answered): the proof the watcher renews its lease with. A ping
+ * answered without its notification loses the session
+ * (ERR_DB_UNAVAILABLE from the wait, logged at warn).
  * 0 or ERR_DB_UNAVAILABLE (the session is lost: free it).
  */
 int db_token_watch_ping(struct db_token_watch *w) WUR;

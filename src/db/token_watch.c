@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,9 +18,17 @@
  * PQsendQueryParams, PQconsumeInput), so every wait is our own poll()
  * on the socket and the stop descriptor, never a blocking libpq call.
  */
+/* payloads of pings, never a token id (hex) */
+#define TW_PING_PREFIX "ping:"
+#define TW_PING_PREFIX_LEN 5
+
 struct db_token_watch {
 	PGconn *pg;
-	int query_out; /* a statement was sent, its end not yet read */
+	int query_out;	/* a statement was sent, its end not yet read */
+	int ping_out;	/* that statement is a ping */
+	int ping_heard;	/* and its notification came back */
+	unsigned ping_seq;
+	char ping[48];	/* the payload of the ping that is out */
 };
 
 static long long
@@ -113,7 +122,14 @@ tw_notifies(struct db_token_watch *w,
 	PGnotify *nf;
 
 	while ((nf = PQnotifies(w->pg)) != NULL) {
-		if (strcmp(nf->relname, DB_TOKEN_WATCH_CHANNEL) == 0)
+		if (strcmp(nf->relname, DB_TOKEN_WATCH_CHANNEL) != 0)
+			;
+		else if (nf->extra != NULL &&
+		    strncmp(nf->extra, TW_PING_PREFIX, TW_PING_PREFIX_LEN) == 0) {
+			/* a watcher's ping (ours or another daemon's) */
+			if (w->ping_out && strcmp(nf->extra, w->ping) == 0)
+				w->ping_heard = 1;
+		} else
 			fn(arg, nf->extra != NULL ? nf->extra : "");
 		PQfreemem(nf);
 	}
@@ -131,10 +147,34 @@ tw_send(struct db_token_watch *w, const char *sql, const char *what)
 	return 0;
 }
 
+/*
+ * The ping is a notification on the channel to ourselves: its answer
+ * counts only if the notification came back on this session before the
+ * statement's end. A session that does not hear its own notifications
+ * (a transaction-pooling proxy such as PgBouncer in transaction mode
+ * between daemon and database: the LISTEN stayed on another server
+ * session) would hear no revocation either, and a plain "SELECT 1"
+ * would still be answered, keeping a deaf cache alive.
+ */
 int
 db_token_watch_ping(struct db_token_watch *w)
 {
-	return tw_send(w, "SELECT 1", "ping");
+	const char *vals[2];
+
+	if (w->query_out)
+		return 0;
+	w->ping_seq++;
+	snprintf(w->ping, sizeof(w->ping), TW_PING_PREFIX "%d:%u",
+	    PQbackendPID(w->pg), w->ping_seq);
+	vals[0] = DB_TOKEN_WATCH_CHANNEL;
+	vals[1] = w->ping;
+	if (PQsendQueryParams(w->pg, "SELECT pg_notify($1, $2)", 2, NULL,
+	    vals, NULL, NULL, 0) != 1)
+		return tw_lost(w, "ping");
+	w->query_out = 1;
+	w->ping_out = 1;
+	w->ping_heard = 0;
+	return 0;
 }
 
 int
@@ -150,6 +190,17 @@ db_token_watch_wait(struct db_token_watch *w, int stop_fd, unsigned timeout_ms,
 		if ((r = tw_results(w, &done)) != 0)
 			return r;
 		tw_notifies(w, fn, arg);
+		if (done && w->ping_out) {
+			w->ping_out = 0;
+			if (!w->ping_heard) {
+				log_warn("token watch: this session does not "
+					 "receive notifications (a "
+					 "transaction-pooling proxy in front "
+					 "of the database?): the token cache "
+					 "stays off");
+				return ERR_DB_UNAVAILABLE;
+			}
+		}
 		if (done)
 			return DB_TOKEN_WATCH_PONG;
 		if ((left = deadline - tw_now_ms()) <= 0)
@@ -243,6 +294,14 @@ db_token_watch_open(const char *dsn, unsigned connect_timeout_s, int stop_fd,
 	left = deadline - tw_now_ms();
 	r = db_token_watch_wait(
 	    w, stop_fd, left > 0 ? (unsigned)left : 0, tw_ignore, NULL);
+	/* and prove that notifications reach this session at all */
+	if (r == DB_TOKEN_WATCH_PONG) {
+		if ((r = db_token_watch_ping(w)) != 0)
+			goto out;
+		left = deadline - tw_now_ms();
+		r = db_token_watch_wait(w, stop_fd,
+		    left > 0 ? (unsigned)left : 0, tw_ignore, NULL);
+	}
 	if (r == DB_TOKEN_WATCH_PONG) {
 		*out = w;
 		w = NULL;
