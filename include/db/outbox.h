@@ -196,6 +196,13 @@ int db_outbox_has_pending(struct db_conn *c, const char *safe_ref,
  */
 int db_outbox_notify(struct db_conn *c) WUR;
 
+/*
+ * ANALYZE sync_job (outside a transaction): the claim's plan depends on
+ * how many jobs PostgreSQL believes are pending; workers call this when
+ * claims turn slow (sync/worker.c).
+ */
+int db_outbox_analyze(struct db_conn *c) WUR;
+
 /* LISTEN on the job channel ("vb_sync"). */
 int db_outbox_listen(struct db_conn *c) WUR;
 /* Wait up to timeout_ms for a notification on c (which has LISTENed);

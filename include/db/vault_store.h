@@ -79,6 +79,39 @@ int db_vault_member_set(struct db_conn *c, const char *safe_ref,
 int db_vault_member_remove(struct db_conn *c, const char *safe_ref,
     const char *user_ref) WUR;
 
+/* One member op of db_vault_members_apply (borrowed strings). */
+struct db_vault_member_op {
+	long long op_id;
+	int set;		/* 1 member_set, 0 member_remove */
+	const char *safe_ref;
+	const char *user_ref;
+	const char *user_name;	/* member_set */
+	int perms;		/* member_set */
+};
+
+struct db_vault_members_result {
+	unsigned again;		/* op_ids seen before: ledger only */
+	unsigned frozen;	/* member_set on a frozen safe: not added */
+	unsigned no_safe;	/* member_set on a safe that does not exist */
+};
+
+/*
+ * ops[0..n) in one statement, inside the caller's transaction: each
+ * op's ledger row (in array order) and, for an op_id not seen before,
+ * its effect, as db_vault_op_record + db_vault_safe_lock +
+ * db_vault_member_set or db_vault_member_remove would do one by one.
+ * The (safe_ref, user_ref) pairs must be distinct (ERR_INVALID
+ * otherwise: one statement cannot order two effects on one row). A
+ * member_set naming a safe that does not exist is counted in
+ * out->no_safe and returns ERR_NOT_FOUND: the caller must roll back
+ * (its ledger row was written) and may apply the ops one by one to get
+ * the precise error. 0, ERR_NOT_FOUND, ERR_INVALID, ERR_ALLOC or a
+ * database error.
+ */
+int db_vault_members_apply(struct db_conn *c,
+    const struct db_vault_member_op *ops, size_t n,
+    struct db_vault_members_result *out) WUR;
+
 /* End every open session of user_ref; *ended gets how many. */
 int db_vault_sessions_end(struct db_conn *c, const char *user_ref,
     unsigned *ended) WUR;

@@ -826,6 +826,12 @@ db_outbox_notify(struct db_conn *c)
 }
 
 int
+db_outbox_analyze(struct db_conn *c)
+{
+	return db_exec_cmd(c, "ANALYZE sync_job", 0, NULL);
+}
+
+int
 db_binding_lock(struct db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;

@@ -8,6 +8,7 @@
 
 #include "db_int.h"
 #include "util/bounds.h"
+#include "util/buf.h"
 #include "util/strutil.h"
 
 #define TS_FMT	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'"
@@ -267,6 +268,128 @@ db_vault_member_set(struct db_conn *c, const char *safe_ref,
 	    "ON CONFLICT (safe_ref, user_ref) DO UPDATE SET "
 	    "user_name = EXCLUDED.user_name, perms = EXCLUDED.perms, "
 	    "updated = now()", 4, vals);
+}
+
+/*
+ * Safes are locked FOR SHARE first, in ref order (a freeze or purge of
+ * one waits, as with db_vault_safe_lock); the ledger rows go in in array
+ * order (seq); only ops whose ledger row is new have an effect. A
+ * member_set whose safe is missing has none and is counted: the caller
+ * rolls the transaction back (db_vault_members_apply).
+ */
+static const char members_apply_sql[] =
+	"WITH o AS (SELECT * FROM unnest($1::bigint[], $2::boolean[], "
+	"$3::uuid[], $4::uuid[], $5::text[], $6::integer[]) WITH ORDINALITY "
+	"AS t(op_id, set, safe_ref, user_ref, user_name, perms, n)), "
+	"s AS (SELECT ref, state = 'active' AS active FROM vault.safe "
+	"WHERE ref IN (SELECT safe_ref FROM o) ORDER BY ref FOR SHARE), "
+	"rec AS (INSERT INTO vault.applied_op "
+	"(op_id, op, safe_ref, user_ref, perms) "
+	"SELECT op_id, CASE WHEN set THEN 'member_set' "
+	"ELSE 'member_remove' END, safe_ref, user_ref, "
+	"CASE WHEN set THEN perms END FROM o ORDER BY n "
+	"ON CONFLICT (op_id) DO UPDATE "
+	"SET deliveries = vault.applied_op.deliveries + 1 "
+	"RETURNING op_id, deliveries = 1 AS fresh), "
+	"f AS (SELECT o.*, s.active FROM o JOIN rec USING (op_id) "
+	"LEFT JOIN s ON s.ref = o.safe_ref WHERE rec.fresh), "
+	"ins AS (INSERT INTO vault.member "
+	"(safe_ref, user_ref, user_name, perms) "
+	"SELECT safe_ref, user_ref, user_name, perms FROM f "
+	"WHERE set AND active "
+	"ON CONFLICT (safe_ref, user_ref) DO UPDATE SET "
+	"user_name = EXCLUDED.user_name, perms = EXCLUDED.perms, "
+	"updated = now() RETURNING 1), "
+	"del AS (DELETE FROM vault.member m USING f "
+	"WHERE NOT f.set AND m.safe_ref = f.safe_ref "
+	"AND m.user_ref = f.user_ref RETURNING 1) "
+	"SELECT (SELECT count(*) FROM rec WHERE NOT fresh), "
+	"(SELECT count(*) FROM f WHERE set AND active IS FALSE), "
+	"(SELECT count(*) FROM f WHERE set AND active IS NULL), "
+	"(SELECT count(*) FROM ins) + (SELECT count(*) FROM del)";
+
+/* An array literal element: double-quoted, '"' and '\' escaped. */
+static void
+array_elem(struct buf *b, const char *s, int quote)
+{
+	if (b->len > 1)
+		buf_putc(b, ',');
+	if (!quote) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+int
+db_vault_members_apply(struct db_conn *c, const struct db_vault_member_op *ops,
+    size_t n, struct db_vault_members_result *out)
+{
+	struct buf a[6];
+	PGresult *res = NULL;
+	const char *vals[6];
+	char num[24];
+	uint64_t v[3];
+	size_t i, j, k;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < 6; k++) {
+		buf_init(&a[k], (n + 1) * (VAULT_USER_NAME_MAX * 2 + 48) + 2);
+		buf_putc(&a[k], '{');
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(ops[i].safe_ref, ops[j].safe_ref) == 0 &&
+			    strcmp(ops[i].user_ref, ops[j].user_ref) == 0) {
+				r = ERR_INVALID;
+				goto out;
+			}
+		snprintf(num, sizeof(num), "%lld", ops[i].op_id);
+		array_elem(&a[0], num, 0);
+		array_elem(&a[1], ops[i].set ? "t" : "f", 0);
+		array_elem(&a[2], ops[i].safe_ref, 1);
+		array_elem(&a[3], ops[i].user_ref, 1);
+		if (ops[i].set && ops[i].user_name != NULL)
+			array_elem(&a[4], ops[i].user_name, 1);
+		else
+			array_elem(&a[4], "NULL", 0);
+		snprintf(num, sizeof(num), "%d", ops[i].perms);
+		array_elem(&a[5], ops[i].set ? num : "NULL", 0);
+	}
+	for (k = 0; k < 6; k++) {
+		buf_putc(&a[k], '}');
+		if (buf_failed(&a[k])) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		vals[k] = buf_str(&a[k]);
+	}
+	if ((r = db_exec(c, members_apply_sql, 6, vals, &res)) != 0)
+		goto out;
+	if (PQntuples(res) != 1 ||
+	    parse_u64(PQgetvalue(res, 0, 0), 0, UINT32_MAX, &v[0]) != 0 ||
+	    parse_u64(PQgetvalue(res, 0, 1), 0, UINT32_MAX, &v[1]) != 0 ||
+	    parse_u64(PQgetvalue(res, 0, 2), 0, UINT32_MAX, &v[2]) != 0) {
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	out->again = (unsigned)v[0];
+	out->frozen = (unsigned)v[1];
+	out->no_safe = (unsigned)v[2];
+	if (out->no_safe > 0)
+		r = ERR_NOT_FOUND;
+out:
+	PQclear(res);
+	for (k = 0; k < 6; k++)
+		buf_free(&a[k]);
+	return r;
 }
 
 int

@@ -374,6 +374,75 @@ op_one(struct vault_backend *b, const struct vault_op *in, unsigned *ended,
 	return r;
 }
 
+/*
+ * A batch of member ops only, on distinct (safe, user) pairs (the
+ * outbox never claims two jobs of one pair together): one statement
+ * (db_vault_members_apply) instead of three round trips per op. On a
+ * busy machine every round trip waits for the scheduler, and a batch of
+ * 30 ops one by one took tens of milliseconds of which the database
+ * worked one. BATCH_NOT_MEMBERS when the batch is not of that kind
+ * (the caller runs it op by op in one transaction instead).
+ */
+#define BATCH_NOT_MEMBERS	1
+
+static int
+members_run(struct vault_embedded *v, const struct emb_op *o, size_t n,
+    struct vault_error *e)
+{
+	struct db_vault_member_op *m = NULL;
+	struct db_vault_members_result res;
+	struct db_conn *c = NULL;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (o[i].fx != fx_member_set && o[i].fx != fx_member_remove)
+			return BATCH_NOT_MEMBERS;
+		for (j = 0; j < i; j++)
+			if (strcmp(o[i].safe_ref, o[j].safe_ref) == 0 &&
+			    strcmp(o[i].user_ref, o[j].user_ref) == 0)
+				return BATCH_NOT_MEMBERS;
+	}
+	if ((m = calloc(n, sizeof(*m))) == NULL)
+		return vault_error_set(e, ERR_ALLOC, 1, "batch: out of memory");
+	for (i = 0; i < n; i++) {
+		m[i].op_id = o[i].id;
+		m[i].set = o[i].fx == fx_member_set;
+		m[i].safe_ref = o[i].safe_ref;
+		m[i].user_ref = o[i].user_ref;
+		m[i].user_name = o[i].user_name;
+		m[i].perms = o[i].perms;
+	}
+	if ((r = db_acquire(v->pool, &c)) != 0) {
+		r = db_fail(e, NULL, r, "batch");
+		goto out;
+	}
+	if ((r = db_begin(c)) != 0 ||
+	    (r = db_vault_members_apply(c, m, n, &res)) != 0) {
+		if (r == ERR_NOT_FOUND)
+			r = vault_error_set(e, r, 0, "batch: member_set on a "
+			    "safe that does not exist");
+		else
+			r = db_fail(e, c, r, "batch");
+		goto out;
+	}
+	if ((r = db_commit(c)) != 0) {
+		r = db_fail(e, c, r, "batch");
+		goto out;
+	}
+	if (res.again > 0)
+		log_info("vault: %u op(s) of a batch delivered again; already "
+		    "applied, ignored", res.again);
+	if (res.frozen > 0)
+		log_info("vault: %u member(s) of a batch not added: their "
+		    "safe is frozen", res.frozen);
+	log_debug("vault: applied a batch of %zu member ops", n);
+out:
+	db_release(v->pool, c);	/* rolls back what is left open */
+	free(m);
+	return r;
+}
+
 static int
 emb_apply_batch(struct vault_backend *b, const struct vault_op *ops,
     size_t n, struct vault_error *e)
@@ -389,8 +458,10 @@ emb_apply_batch(struct vault_backend *b, const struct vault_op *ops,
 		return vault_error_set(e, ERR_ALLOC, 1, "batch: out of memory");
 	for (i = 0; i < n && r == 0; i++, made++)
 		r = op_prepare(emb(b), &ops[i], &o[i], e);
-	if (r == 0)
+	if (r == 0 && (r = members_run(emb(b), o, n, e)) == BATCH_NOT_MEMBERS) {
+		err_reset(e);
 		r = ops_run(emb(b), o, n, e);
+	}
 	for (i = 0; i < made; i++)
 		op_clear(&o[i]);
 	free(o);
