@@ -4,8 +4,9 @@
 # connections, next to pgbench's ceiling for the same insert.
 # Environment: BENCH_SECONDS (default 10), BENCH_USERS (100000),
 # BENCH_GROUPS (10000), VB_BINARY (./vaultbridge), BENCH_AUTH_CACHE_MS
-# (unset: off; else a second pass of the filtered GET with
-# auth.cache_ttl_ms set to it). The last column is the 1-minute load
+# (unset: none; else a second pass of the filtered GET with
+# auth.cache_ttl_ms set to it, e.g. 0 for the token looked up in the
+# database at every request; the main pass runs with the default). The last column is the 1-minute load
 # average before each scenario: the machine is shared by wrk, the daemon
 # and PostgreSQL, and figures taken under other load are not comparable.
 # Then propagation (issue #3): PATCHes on groups that are safes at 32
@@ -57,13 +58,13 @@ db.dsn = "$dsn"
 db.pool_size = 32
 http.max_conns = 512
 log.level = warn
-auth.cache_ttl_ms = $1
+${1:+auth.cache_ttl_ms = $1}
 vault.dsn = "$vdsn"
 vault.master_key = "$dir/master.key"
 policy.dir = "$root/policy"
 CONF
 }
-write_conf 0
+write_conf ""
 "$bin" --config "$dir/vb.conf" migrate >/dev/null
 token=$("$bin" --config "$dir/vb.conf" token create --name bench --scopes all | head -n 1)
 
@@ -130,6 +131,10 @@ if [ -n "${BENCH_AUTH_CACHE_MS:-}" ]; then
 	for c in 1 32; do
 		run "GET filter, auth cache ${BENCH_AUTH_CACHE_MS}ms" get_filter.lua "$c"
 	done
+	# the propagation runs below measure the default configuration
+	kill "$pid" && wait "$pid" 2>/dev/null || true
+	write_conf ""
+	start_daemon
 fi
 echo
 echo "daemon peak RSS (VmHWM): $rss"
