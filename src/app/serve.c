@@ -304,10 +304,12 @@ app_serve(const struct config *cfg)
 	log_info("starting version=%s base_url=%s pool_size=%u threads=%u "
 	    "auth_cache_ttl_ms=%u", VB_VERSION, app->base_url,
 	    cfg->db_pool_size, cfg->http_threads, cfg->auth_cache_ttl_ms);
-	if (cfg->db_pool_size < cfg->http_threads)
-		log_warn("db.pool_size is below http.threads: threads will "
-			 "wait for database connections pool_size=%u "
-			 "threads=%u", cfg->db_pool_size, cfg->http_threads);
+	/* each sync worker keeps a connection while it waits for work */
+	if (cfg->db_pool_size < cfg->http_threads + cfg->sync_workers)
+		log_warn("db.pool_size is below http.threads + sync.workers: "
+			 "requests will wait for database connections "
+			 "pool_size=%u threads=%u workers=%u",
+		    cfg->db_pool_size, cfg->http_threads, cfg->sync_workers);
 	if ((r = http_server_start(app, &srv)) != 0) {
 		log_error("http server: %s", err_str(r));
 		goto out;
