@@ -18,7 +18,8 @@ CFLAGS_ALL = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Iinclude \
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -pthread $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-UTIL_SRCS = src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c
+UTIL_SRCS = src/util/errors.c src/util/buf.c src/util/log.c src/util/strutil.c \
+	src/util/clock.c
 CONFIG_SRCS = src/config/config.c
 CRYPTO_SRCS = src/crypto/token.c src/crypto/seal.c
 DB_SRCS = src/db/pool.c src/db/migrate.c src/db/scim_store.c \

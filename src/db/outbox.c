@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -13,6 +12,7 @@
 #include "policy/policy.h"
 #include "util/bounds.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -998,14 +998,6 @@ drain_notifies(struct db_conn *c)
 	return got;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 db_outbox_wait_fd(struct db_conn *c, unsigned timeout_ms, int wake_fd)
@@ -1026,9 +1018,9 @@ db_outbox_wait_fd(struct db_conn *c, unsigned timeout_ms, int wake_fd)
 		c->broken = 1;
 		return ERR_DB_UNAVAILABLE;
 	}
-	deadline = mono_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
-		left = deadline - mono_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return 0;
 		pfd[0].fd = fd;

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "db_int.h"
 #include "util/bounds.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /*
@@ -31,14 +31,6 @@ struct db_token_watch {
 	char ping[48];	/* the payload of the ping that is out */
 };
 
-static long long
-tw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Wait until fd is ready for events, stop_fd is readable, or timeout_ms
@@ -54,7 +46,7 @@ tw_poll(int fd, short events, int stop_fd, long long timeout_ms)
 
 	if (fd < 0)
 		return ERR_DB_UNAVAILABLE;
-	deadline = tw_now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
 		pfd[0].fd = stop_fd;
 		pfd[0].events = POLLIN;
@@ -69,7 +61,7 @@ tw_poll(int fd, short events, int stop_fd, long long timeout_ms)
 			return DB_TOKEN_WATCH_STOPPED;
 		if (pr > 0 && pfd[1].revents != 0)
 			return 1;
-		timeout_ms = deadline - tw_now_ms();
+		timeout_ms = deadline - clock_mono_ms();
 		if (timeout_ms <= 0)
 			return 0;
 	}
@@ -124,8 +116,8 @@ tw_notifies(struct db_token_watch *w,
 	while ((nf = PQnotifies(w->pg)) != NULL) {
 		if (strcmp(nf->relname, DB_TOKEN_WATCH_CHANNEL) != 0)
 			;
-		else if (nf->extra != NULL &&
-		    strncmp(nf->extra, TW_PING_PREFIX, TW_PING_PREFIX_LEN) == 0) {
+		else if (nf->extra != NULL && strncmp(nf->extra,
+		    TW_PING_PREFIX, TW_PING_PREFIX_LEN) == 0) {
 			/* a watcher's ping (ours or another daemon's) */
 			if (w->ping_out && strcmp(nf->extra, w->ping) == 0)
 				w->ping_heard = 1;
@@ -184,7 +176,7 @@ db_token_watch_wait(struct db_token_watch *w, int stop_fd, unsigned timeout_ms,
 	long long deadline, left;
 	int r, done = 0;
 
-	deadline = tw_now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
 		/* first what libpq has read already */
 		if ((r = tw_results(w, &done)) != 0)
@@ -203,7 +195,7 @@ db_token_watch_wait(struct db_token_watch *w, int stop_fd, unsigned timeout_ms,
 		}
 		if (done)
 			return DB_TOKEN_WATCH_PONG;
-		if ((left = deadline - tw_now_ms()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			return 0;
 		r = tw_poll(PQsocket(w->pg), POLLIN, stop_fd, left);
 		if (r == 0 || r == DB_TOKEN_WATCH_STOPPED || r < 0)
@@ -239,7 +231,7 @@ tw_connect(struct db_token_watch *w, int stop_fd, long long deadline)
 			return 0;
 		if (ps == PGRES_POLLING_FAILED)
 			return tw_lost(w, "connect");
-		if ((left = deadline - tw_now_ms()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			break;
 		/* the socket may change between calls (several hosts) */
 		r = tw_poll(PQsocket(w->pg),
@@ -279,7 +271,7 @@ db_token_watch_open(const char *dsn, unsigned connect_timeout_s, int stop_fd,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return ERR_ALLOC;
 	db_conn_params(&cp, dsn, connect_timeout_s, DB_TOKEN_WATCH_APP_NAME);
-	deadline = tw_now_ms() +
+	deadline = clock_mono_ms() +
 	    (long long)(connect_timeout_s > 0 ? connect_timeout_s : 5) * 1000;
 	if ((w->pg = PQconnectStartParams(cp.keys, cp.vals, 1)) == NULL) {
 		r = ERR_ALLOC;
@@ -291,14 +283,14 @@ db_token_watch_open(const char *dsn, unsigned connect_timeout_s, int stop_fd,
 	if ((r = tw_send(w, "LISTEN " DB_TOKEN_WATCH_CHANNEL, "LISTEN")) != 0)
 		goto out;
 	/* no notification can come before the LISTEN's own answer */
-	left = deadline - tw_now_ms();
+	left = deadline - clock_mono_ms();
 	r = db_token_watch_wait(
 	    w, stop_fd, left > 0 ? (unsigned)left : 0, tw_ignore, NULL);
 	/* and prove that notifications reach this session at all */
 	if (r == DB_TOKEN_WATCH_PONG) {
 		if ((r = db_token_watch_ping(w)) != 0)
 			goto out;
-		left = deadline - tw_now_ms();
+		left = deadline - clock_mono_ms();
 		r = db_token_watch_wait(w, stop_fd,
 		    left > 0 ? (unsigned)left : 0, tw_ignore, NULL);
 	}

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
 #include "crypto/token.h"
 #include "db/pool.h"
 #include "util/bounds.h"
+#include "util/clock.h"
 #include "util/strutil.h"
 
 /*
@@ -47,14 +47,6 @@ struct auth_cache {
 	struct auth_cache_entry e[HTTP_AUTH_CACHE_MAX];
 };
 
-static uint64_t
-auth_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* RFC 6750 b64token: ALPHA DIGIT "-" "." "_" "~" "+" "/" *"=" */
 static int
@@ -155,7 +147,7 @@ http_auth_cache_enable(struct auth_cache *c, unsigned lease_ms)
 	pthread_mutex_lock(&c->mu);
 	cache_flush(c);
 	c->live = 1;
-	c->live_until_ms = auth_now_ms() + lease_ms;
+	c->live_until_ms = (uint64_t)clock_mono_ms() + lease_ms;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -166,7 +158,7 @@ http_auth_cache_renew(struct auth_cache *c, unsigned lease_ms)
 		return;
 	pthread_mutex_lock(&c->mu);
 	if (c->live)
-		c->live_until_ms = auth_now_ms() + lease_ms;
+		c->live_until_ms = (uint64_t)clock_mono_ms() + lease_ms;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -208,7 +200,7 @@ http_auth_cache_ticket(struct auth_cache *c, struct auth_cache_ticket *t)
 	if (c == NULL)
 		return;
 	/* the time first: an entry may end early, never late */
-	t->t0_ms = auth_now_ms();
+	t->t0_ms = (uint64_t)clock_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	t->gen = c->gen;
 	pthread_mutex_unlock(&c->mu);
@@ -225,7 +217,7 @@ http_auth_cache_get(struct auth_cache *c, const char *id,
 
 	if (c == NULL || id == NULL)
 		return ERR_NOT_FOUND;
-	now = auth_now_ms();
+	now = (uint64_t)clock_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	if (!cache_live(c, now))
 		goto out;
@@ -270,7 +262,7 @@ http_auth_cache_put(struct auth_cache *c, const struct auth_cache_ticket *t,
 	if (expires_in_ms >= 0 && (uint64_t)expires_in_ms < life)
 		life = (uint64_t)expires_in_ms;
 	until = t->t0_ms + life;
-	now = auth_now_ms();
+	now = (uint64_t)clock_mono_ms();
 	if (until <= now)
 		return;
 	pthread_mutex_lock(&c->mu);

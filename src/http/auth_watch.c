@@ -6,12 +6,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "db/token_watch.h"
 #include "http/auth.h"
 #include "util/bounds.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct auth_watch {
@@ -22,14 +22,6 @@ struct auth_watch {
 	pthread_t thread;
 };
 
-static long long
-watch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Sleep ms unless asked to stop; 1 when asked to stop. */
 static int
@@ -39,8 +31,8 @@ watch_sleep(struct auth_watch *w, unsigned ms)
 	long long deadline, left;
 	int pr;
 
-	deadline = watch_now_ms() + ms;
-	while ((left = deadline - watch_now_ms()) > 0) {
+	deadline = clock_mono_ms() + ms;
+	while ((left = deadline - clock_mono_ms()) > 0) {
 		pfd.fd = w->stop[0];
 		pfd.events = POLLIN;
 		pfd.revents = 0;
@@ -82,7 +74,7 @@ watch_session(
 	int r;
 
 	for (;;) {
-		now = watch_now_ms();
+		now = clock_mono_ms();
 		if (sent == 0 && now >= next) {
 			if ((r = db_token_watch_ping(tw)) != 0)
 				return r;
@@ -103,7 +95,7 @@ watch_session(
 			return r;
 		if (r == DB_TOKEN_WATCH_PONG) {
 			/* counted from the ping: what the answer proves */
-			now = watch_now_ms();
+			now = clock_mono_ms();
 			lease = sent + HTTP_AUTH_WATCH_LEASE_MS - now;
 			http_auth_cache_renew(
 			    w->cache, lease > 0 ? (unsigned)lease : 0);
@@ -123,14 +115,14 @@ watch_main(void *arg)
 	int r;
 
 	for (;;) {
-		t0 = watch_now_ms();
+		t0 = clock_mono_ms();
 		r = db_token_watch_open(
 		    w->dsn, w->connect_timeout_s, w->stop[0], &tw);
 		if (r == DB_TOKEN_WATCH_STOPPED)
 			break;
 		if (r == 0) {
 			/* what changed before the LISTEN is unknown: flush */
-			lease = t0 + HTTP_AUTH_WATCH_LEASE_MS - watch_now_ms();
+			lease = t0 + HTTP_AUTH_WATCH_LEASE_MS - clock_mono_ms();
 			http_auth_cache_enable(
 			    w->cache, lease > 0 ? (unsigned)lease : 0);
 			log_info("auth cache: listening for token changes "

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "db/outbox.h"
 #include "db/pool.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "vault/backend.h"
 
@@ -117,14 +118,6 @@ rng_seed(unsigned idx)
 	return s != 0 ? s : 0x9E3779B97F4A7C15ULL;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "<host>:<pid>/<what>" into out. */
 static void
@@ -287,10 +280,10 @@ round_run(struct app *app, struct db_conn *c, const char *by, uint64_t *rng,
 	memset(cnt, 0, sizeof(*cnt));
 	if ((r = db_begin(c)) != 0)
 		goto out;
-	*claim_ms = mono_ms();
+	*claim_ms = clock_mono_ms();
 	if ((r = db_outbox_claim(c, cfg->sync_batch, &jobs, &n)) != 0)
 		goto out;
-	*claim_ms = mono_ms() - *claim_ms;
+	*claim_ms = clock_mono_ms() - *claim_ms;
 	/* a full batch: more is likely due, so a sleeping peer claims the
 	 * next batch while this one is applied (it skips these, locked) */
 	if (n >= cfg->sync_batch)
@@ -406,9 +399,10 @@ static void
 pause_ms(struct sync_workers *w, unsigned ms)
 {
 	struct pollfd pfd;
-	long long deadline = mono_ms() + ms, left;
+	long long deadline = clock_mono_ms() + ms, left;
 
-	while (!atomic_load(&w->stop) && (left = deadline - mono_ms()) > 0) {
+	while (!atomic_load(&w->stop) &&
+	    (left = deadline - clock_mono_ms()) > 0) {
 		pfd.fd = w->wake[0];
 		pfd.events = POLLIN;
 		pfd.revents = 0;
@@ -473,7 +467,7 @@ prune(struct app *app, struct db_conn *c)
 static void
 maybe_analyze(struct sync_workers *w, struct db_conn *c, long long claim_ms)
 {
-	long long now = mono_ms(), due = atomic_load(&w->next_analyze);
+	long long now = clock_mono_ms(), due = atomic_load(&w->next_analyze);
 
 	if (now < due || !atomic_compare_exchange_strong(&w->next_analyze,
 	    &due, now + ANALYZE_EVERY_MS))
@@ -482,7 +476,7 @@ maybe_analyze(struct sync_workers *w, struct db_conn *c, long long claim_ms)
 		log_warn("sync: ANALYZE of the outbox failed");
 	else
 		log_info("sync: a claim took %lld ms: outbox statistics "
-		    "refreshed in %lld ms", claim_ms, mono_ms() - now);
+		    "refreshed in %lld ms", claim_ms, clock_mono_ms() - now);
 }
 
 static void *
@@ -493,7 +487,7 @@ worker_main(void *arg)
 	struct app *app = w->app;
 	const struct config *cfg = app->cfg;
 	struct db_conn *c = NULL;
-	long long next_prune = mono_ms() + PRUNE_EVERY_MS / 10;
+	long long next_prune = clock_mono_ms() + PRUNE_EVERY_MS / 10;
 	struct sync_counters cnt;
 	long long claim_ms;
 	unsigned handled, fails = 0;
@@ -533,9 +527,9 @@ worker_main(void *arg)
 		fails = 0;
 		if (claim_ms >= ANALYZE_SLOW_MS)
 			maybe_analyze(w, c, claim_ms);
-		if (t->idx == 0 && mono_ms() >= next_prune) {
+		if (t->idx == 0 && clock_mono_ms() >= next_prune) {
 			prune(app, c);
-			next_prune = mono_ms() + PRUNE_EVERY_MS;
+			next_prune = clock_mono_ms() + PRUNE_EVERY_MS;
 		}
 		if (handled > 0)
 			continue;	/* more may be due, or unblocked */

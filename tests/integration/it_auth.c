@@ -25,22 +25,6 @@
 /* far below the 60 s TTL: only an invalidation can be this fast */
 #define FLIP_MAX_MS	1000
 
-/* Lines of the server log holding needle. */
-static int
-log_count(const char *needle)
-{
-	char line[8192];
-	FILE *f;
-	int n = 0;
-
-	if ((f = fopen(itest->log_path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
 
 /* Wait (at most max_ms) until the log holds more than n lines with
  * needle; the time it took, or -1. */
@@ -49,7 +33,7 @@ wait_log(const char *needle, int n, long long max_ms)
 {
 	long long t0 = itest_now_ms();
 
-	while (log_count(needle) <= n) {
+	while (itest_log_count(itest, needle) <= n) {
 		if (itest_now_ms() - t0 > max_ms)
 			return -1;
 		itest_sleep_ms(20);
@@ -95,33 +79,6 @@ sql(const char *q)
 
 	if (itest_sql(itest, out, sizeof(out), q) != 0)
 		TL_FAIL("SQL failed: %s", q);
-}
-
-/* A scim-scope service token from the CLI; expires_s NULL = never. */
-static void
-make_token(const char *name, const char *expires_s, char *tok, size_t toksz)
-{
-	const char *argv[10];
-	char out[1024], *nl;
-	size_t n = 0;
-
-	argv[n++] = "token";
-	argv[n++] = "create";
-	argv[n++] = "--name";
-	argv[n++] = name;
-	argv[n++] = "--scopes";
-	argv[n++] = "scim";
-	if (expires_s != NULL) {
-		argv[n++] = "--expires";
-		argv[n++] = expires_s;
-	}
-	argv[n] = NULL;
-	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), argv), 0);
-	nl = strchr(out, '\n');
-	ASSERT_NOT_NULL(nl);
-	*nl = '\0';
-	ASSERT_TRUE(out[0] != '\0' && strlen(out) < toksz);
-	snprintf(tok, toksz, "%s", out);
 }
 
 /* Used twice: the first answer comes from the database and fills the
@@ -179,7 +136,7 @@ t_cache_answers(void)
 	long long ms;
 
 	fresh();
-	make_token("it-auth-control", NULL, tok, sizeof(tok));
+	itest_make_token("it-auth-control", "scim", NULL, tok, sizeof(tok));
 	use_token(tok);
 	sql("ALTER TABLE api_token DISABLE TRIGGER USER");
 	sql("UPDATE api_token SET revoked = now() "
@@ -204,8 +161,9 @@ t_revoke_cli(void)
 	long long ms;
 
 	fresh();
-	make_token("it-auth-cli", NULL, tok, sizeof(tok));
-	make_token("it-auth-cli-other", NULL, other, sizeof(other));
+	itest_make_token("it-auth-cli", "scim", NULL, tok, sizeof(tok));
+	itest_make_token("it-auth-cli-other", "scim", NULL, other,
+	    sizeof(other));
 	use_token(tok);
 	use_token(other);
 	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev), 0);
@@ -227,8 +185,8 @@ t_revoke_sql(void)
 	char tok[200], del[200];
 
 	fresh();
-	make_token("it-auth-sql", NULL, tok, sizeof(tok));
-	make_token("it-auth-del", NULL, del, sizeof(del));
+	itest_make_token("it-auth-sql", "scim", NULL, tok, sizeof(tok));
+	itest_make_token("it-auth-del", "scim", NULL, del, sizeof(del));
 	use_token(tok);
 	use_token(del);
 	sql("UPDATE api_token SET revoked = now() WHERE name = 'it-auth-sql'");
@@ -248,7 +206,7 @@ t_expiry(void)
 
 	fresh();
 	t0 = itest_now_ms();
-	make_token("it-auth-expiry", "3", tok, sizeof(tok));
+	itest_make_token("it-auth-expiry", "scim", "3", tok, sizeof(tok));
 	use_token(tok);
 	/* nothing notifies an expiry: only the entry's own bound ends it */
 	ms = wait_status(tok, 401, 8000);
@@ -321,13 +279,13 @@ t_listener_outage(void)
 	int listening, lost;
 
 	fresh();
-	make_token("it-auth-valid", NULL, tok, sizeof(tok));
-	make_token("it-auth-outage", NULL, gone, sizeof(gone));
-	make_token("it-auth-again", NULL, again, sizeof(again));
+	itest_make_token("it-auth-valid", "scim", NULL, tok, sizeof(tok));
+	itest_make_token("it-auth-outage", "scim", NULL, gone, sizeof(gone));
+	itest_make_token("it-auth-again", "scim", NULL, again, sizeof(again));
 	use_token(tok);
 	use_token(gone);
-	listening = log_count(LISTENING);
-	lost = log_count(LOST);
+	listening = itest_log_count(itest, LISTENING);
+	lost = itest_log_count(itest, LOST);
 	pg = session(0);
 	adm = session(1);
 	if (!pg_cmd(adm, "ALTER DATABASE vaultbridge ALLOW_CONNECTIONS false")

@@ -53,22 +53,6 @@ restore_default(void)
 	ASSERT_INT_EQ(itest_server_start(itest), 0);
 }
 
-/* Count of lines holding needle in the server log. */
-static int
-log_count(const char *needle)
-{
-	char line[8192];
-	FILE *f;
-	int n = 0;
-
-	if ((f = fopen(itest->log_path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
 
 /* The log lines from byte offset off on, into a malloc'd string. */
 static char *
@@ -114,38 +98,6 @@ count_in(const char *hay, const char *needle)
 	return n;
 }
 
-/* Create a token with the CLI; the text into tok (first stdout line). */
-static void
-make_token(const char *name, const char *scopes, const char *expires,
-    char *tok, size_t toksz)
-{
-	const char *argv[10];
-	char out[1024], *nl;
-	size_t n = 0;
-
-	argv[n++] = "token";
-	argv[n++] = "create";
-	argv[n++] = "--name";
-	argv[n++] = name;
-	if (scopes != NULL) {
-		argv[n++] = "--scopes";
-		argv[n++] = scopes;
-	}
-	if (expires != NULL) {
-		argv[n++] = "--expires";
-		argv[n++] = expires;
-	}
-	argv[n] = NULL;
-	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), argv), 0);
-	/* the token alone on the first line, nothing else on stdout */
-	nl = strchr(out, '\n');
-	ASSERT_NOT_NULL(nl);
-	ASSERT_TRUE(nl[1] == '\0');
-	*nl = '\0';
-	ASSERT_TRUE(out[0] != '\0' && strchr(out, ' ') == NULL);
-	ASSERT_TRUE(strlen(out) < toksz);
-	snprintf(tok, toksz, "%s", out);
-}
 
 static void
 expect_401(const char *token, const char *const *headers)
@@ -252,7 +204,7 @@ t_auth_revoked(void)
 	long st;
 
 	fresh();
-	make_token("it-revoke", NULL, NULL, tok, sizeof(tok));
+	itest_make_token("it-revoke", NULL, NULL, tok, sizeof(tok));
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
 	    0);
 	ASSERT_INT_EQ(r.status, 200);
@@ -281,7 +233,7 @@ t_auth_expired(void)
 	char tok[200];
 
 	fresh();
-	make_token("it-expire", NULL, "1", tok, sizeof(tok));
+	itest_make_token("it-expire", NULL, "1", tok, sizeof(tok));
 	itest_sleep_ms(2200);
 	expect_401(tok, NULL);
 	/* still a bad token afterwards (no state flip-flop) */
@@ -298,7 +250,7 @@ t_scope_forbidden(void)
 	char tok[200];
 
 	fresh();
-	make_token("it-jit-only", "jit", NULL, tok, sizeof(tok));
+	itest_make_token("it-jit-only", "jit", NULL, tok, sizeof(tok));
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
 	    0);
 	ASSERT_SCIM_ERROR(&r, 403, NULL);
@@ -313,7 +265,7 @@ t_scope_forbidden(void)
 	ASSERT_SCIM_ERROR(&r, 403, NULL);
 	itest_resp_free(&r);
 	/* the default scope is scim */
-	make_token("it-default-scope", NULL, NULL, tok, sizeof(tok));
+	itest_make_token("it-default-scope", NULL, NULL, tok, sizeof(tok));
 	ASSERT_INT_EQ(itest_http(itest, "GET", USERS, tok, NULL, NULL, &r),
 	    0);
 	ASSERT_INT_EQ(r.status, 200);
@@ -386,9 +338,9 @@ t_token_list(void)
 	const char *l;
 
 	fresh();
-	make_token("it-list-a", "scim,jit", NULL, tok_a, sizeof(tok_a));
-	make_token("it-list-r", NULL, NULL, tok_r, sizeof(tok_r));
-	make_token("it-list-e", NULL, "1", tok_e, sizeof(tok_e));
+	itest_make_token("it-list-a", "scim,jit", NULL, tok_a, sizeof(tok_a));
+	itest_make_token("it-list-r", NULL, NULL, tok_r, sizeof(tok_r));
+	itest_make_token("it-list-e", NULL, "1", tok_e, sizeof(tok_e));
 	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), rev), 0);
 	itest_sleep_ms(2200);
 	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), list), 0);
@@ -525,7 +477,7 @@ t_request_log(void)
 	long off;
 
 	fresh();
-	ASSERT_TRUE(log_count("listening addr=") > 0);
+	ASSERT_TRUE(itest_log_count(itest, "listening addr=") > 0);
 	ASSERT_TRUE(itest_log_contains(itest, "port="));
 	itest_sleep_ms(200);
 	off = log_size();
@@ -797,7 +749,7 @@ t_db_outage(void)
 	    "\"userName\":\"it-outage\"}", NULL, &r), 0);
 	ASSERT_INT_EQ(r.status, 201);
 	itest_resp_free(&r);
-	ASSERT_TRUE(log_count("status=5") > 0);
+	ASSERT_TRUE(itest_log_count(itest, "status=5") > 0);
 }
 
 /* Started while the database is down: serves 503, then recovers. */

@@ -35,6 +35,8 @@
 
 #include <curl/curl.h>
 
+#include "util/clock.h"
+
 struct itest_env *itest;
 
 #define ITEST_CMD_TIMEOUT_S	120	/* pg.sh, migrate, psql */
@@ -63,10 +65,7 @@ static pid_t *wd_server_pid;
 long long
 itest_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 void
@@ -1163,16 +1162,26 @@ itest_fixture_len(const char *relpath, size_t *lenp)
 int
 itest_log_contains(struct itest_env *env, const char *needle)
 {
-	size_t len;
+	return itest_log_count(env, needle) > 0;
+}
+
+int
+itest_log_count(struct itest_env *env, const char *needle)
+{
+	size_t len, nlen = strlen(needle);
+	const char *at, *end;
 	char *p;
-	int found;
+	int n = 0;
 
 	if ((p = read_file(env->log_path, ITEST_BODY_MAX, &len)) == NULL)
-		return 0;
+		return -1;
 	/* the log may hold NULs from hostile input: search bytewise */
-	found = memmem(p, len, needle, strlen(needle)) != NULL;
+	end = p + len;
+	for (at = p; nlen > 0 && (at = memmem(at, (size_t)(end - at),
+	    needle, nlen)) != NULL; at += nlen)
+		n++;
 	free(p);
-	return found;
+	return n;
 }
 
 /*

@@ -110,6 +110,8 @@ char *itest_fixture_len(const char *relpath, size_t *lenp);
 
 /* 1 if the server log contains needle. */
 int itest_log_contains(struct itest_env *env, const char *needle);
+/* How many times needle occurs in the server log; -1 if unreadable. */
+int itest_log_count(struct itest_env *env, const char *needle);
 
 /* Convenience: string member of the response JSON by dotted path
  * ("meta.version", "Resources.0.id"), or NULL. Borrowed from r->json. */
@@ -207,6 +209,15 @@ struct itest_resp *itest_call(const char *method, const char *path,
 json_t *itest_jpath(json_t *root, const char *path);
 const char *itest_jstr(const struct itest_resp *r, const char *path);
 long long itest_jint(const struct itest_resp *r, const char *path);
+
+/*
+ * A service token from the CLI (token create --name name [--scopes
+ * scopes] [--expires expires]; NULL leaves an option out): the token
+ * text, alone on stdout's first line, into tok (size toksz). Fails the
+ * case otherwise.
+ */
+void itest_make_token(const char *name, const char *scopes,
+    const char *expires, char *tok, size_t toksz);
 int itest_jtrue(const struct itest_resp *r, const char *path);
 int itest_jfalse(const struct itest_resp *r, const char *path);
 size_t itest_jlen(const struct itest_resp *r, const char *path);

@@ -419,3 +419,35 @@ itest_vault_num(const char *sql)
 	rc = itest_vault_sql(itest, out, sizeof(out), sql);
 	return sql_number(rc, out, sql);
 }
+
+void
+itest_make_token(const char *name, const char *scopes, const char *expires,
+    char *tok, size_t toksz)
+{
+	const char *argv[10];
+	char out[1024], *nl;
+	size_t n = 0;
+
+	argv[n++] = "token";
+	argv[n++] = "create";
+	argv[n++] = "--name";
+	argv[n++] = name;
+	if (scopes != NULL) {
+		argv[n++] = "--scopes";
+		argv[n++] = scopes;
+	}
+	if (expires != NULL) {
+		argv[n++] = "--expires";
+		argv[n++] = expires;
+	}
+	argv[n] = NULL;
+	ASSERT_INT_EQ(itest_cli(itest, out, sizeof(out), argv), 0);
+	/* the token alone on the first line, nothing else on stdout */
+	nl = strchr(out, '\n');
+	ASSERT_NOT_NULL(nl);
+	ASSERT_TRUE(nl[1] == '\0');
+	*nl = '\0';
+	ASSERT_TRUE(out[0] != '\0' && strchr(out, ' ') == NULL);
+	ASSERT_TRUE(strlen(out) < toksz);
+	snprintf(tok, toksz, "%s", out);
+}

@@ -10,11 +10,12 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "testlib.h"
 #include "util/bounds.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
-#include "testlib.h"
 
 static int
 h_dummy(const struct request *r, struct response *resp)
@@ -403,14 +404,6 @@ ticket(struct auth_cache *c)
 	return t;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 t_auth_cache(void)
@@ -541,12 +534,12 @@ t_auth_cache_fail_closed(void)
 	t = ticket(c);
 	http_auth_cache_put(c, &t, "a", h, SCOPE_SCIM, "a", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), 0);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	while (http_auth_cache_get(c, "a", h, &who) == 0 &&
-	    now_ms() - t0 < 2000)
+	    clock_mono_ms() - t0 < 2000)
 		;
 	ASSERT_INT_EQ(http_auth_cache_get(c, "a", h, &who), ERR_NOT_FOUND);
-	ASSERT_TRUE(now_ms() - t0 < 2000);
+	ASSERT_TRUE(clock_mono_ms() - t0 < 2000);
 	t = ticket(c);
 	http_auth_cache_put(c, &t, "c", h, SCOPE_SCIM, "c", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "c", h, &who), ERR_NOT_FOUND);
@@ -556,6 +549,17 @@ t_auth_cache_fail_closed(void)
 	http_auth_cache_put(c, &t, "c", h, SCOPE_SCIM, "c", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "c", h, &who), 0);
 	http_auth_cache_free(c);
+}
+
+/* Put token "0123456789abcdef" with ticket t, then get it back. */
+static int
+put_get(struct auth_cache *c, const struct auth_cache_ticket *t,
+    const unsigned char h[TOKEN_HASH_LEN])
+{
+	struct principal who;
+
+	http_auth_cache_put(c, t, "0123456789abcdef", h, SCOPE_SCIM, "x", -1);
+	return http_auth_cache_get(c, "0123456789abcdef", h, &who);
 }
 
 /* A put with a ticket from before a drop (or any flush) is refused. */
@@ -574,35 +578,21 @@ t_auth_cache_generation(void)
 	/* read the row, then the revocation is notified, then the put */
 	t = ticket(c);
 	http_auth_cache_drop(c, "0123456789abcdef");
-	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
-	    -1);
-	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
-	    ERR_NOT_FOUND);
+	ASSERT_INT_EQ(put_get(c, &t, h), ERR_NOT_FOUND);
 	/* a drop of another token voids the ticket too (one generation) */
 	t = ticket(c);
 	http_auth_cache_drop(c, "fedcba9876543210");
-	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
-	    -1);
-	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
-	    ERR_NOT_FOUND);
+	ASSERT_INT_EQ(put_get(c, &t, h), ERR_NOT_FOUND);
 	/* a reconnection (enable) in between, and a flush-all ("") */
 	t = ticket(c);
 	http_auth_cache_enable(c, 60000);
-	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
-	    -1);
-	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
-	    ERR_NOT_FOUND);
+	ASSERT_INT_EQ(put_get(c, &t, h), ERR_NOT_FOUND);
 	t = ticket(c);
 	http_auth_cache_drop(c, "");
-	http_auth_cache_put(c, &t, "0123456789abcdef", h, SCOPE_SCIM, "x",
-	    -1);
-	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who),
-	    ERR_NOT_FOUND);
+	ASSERT_INT_EQ(put_get(c, &t, h), ERR_NOT_FOUND);
 	/* a ticket taken after the drop is good */
 	fresh = ticket(c);
-	http_auth_cache_put(c, &fresh, "0123456789abcdef", h, SCOPE_SCIM,
-	    "x", -1);
-	ASSERT_INT_EQ(http_auth_cache_get(c, "0123456789abcdef", h, &who), 0);
+	ASSERT_INT_EQ(put_get(c, &fresh, h), 0);
 	/* a renewal does not move the generation */
 	t = ticket(c);
 	http_auth_cache_renew(c, 60000);
@@ -655,16 +645,16 @@ t_auth_cache_expiry(void)
 	ASSERT_INT_EQ(http_auth_cache_get(c, "e0", h, &who), ERR_NOT_FOUND);
 
 	/* 150 ms left, TTL 60 s: gone after about 150 ms */
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	t = ticket(c);
 	http_auth_cache_put(c, &t, "e1", h, SCOPE_SCIM, "e1", 150);
 	/* a token without expiry, for comparison */
 	http_auth_cache_put(c, &t, "never", h, SCOPE_SCIM, "never", -1);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "e1", h, &who), 0);
 	while (http_auth_cache_get(c, "e1", h, &who) == 0 &&
-	    now_ms() - t0 < 5000)
+	    clock_mono_ms() - t0 < 5000)
 		;
-	gone = now_ms() - t0;
+	gone = clock_mono_ms() - t0;
 	ASSERT_INT_EQ(http_auth_cache_get(c, "e1", h, &who), ERR_NOT_FOUND);
 	/* not before its expiry (the ticket was taken after t0, on the
 	 * same clock), and long before the TTL */
@@ -684,13 +674,13 @@ t_auth_cache_expiry(void)
 	ASSERT_INT_EQ(http_auth_cache_new(100, &c), 0);
 	http_auth_cache_enable(c, 60000);
 	t = ticket(c);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	http_auth_cache_put(c, &t, "e3", h, SCOPE_SCIM, "e3", 3600000);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "e3", h, &who), 0);
 	while (http_auth_cache_get(c, "e3", h, &who) == 0 &&
-	    now_ms() - t0 < 5000)
+	    clock_mono_ms() - t0 < 5000)
 		;
-	ASSERT_TRUE(now_ms() - t0 < 5000);
+	ASSERT_TRUE(clock_mono_ms() - t0 < 5000);
 	ASSERT_INT_EQ(http_auth_cache_get(c, "e3", h, &who), ERR_NOT_FOUND);
 	http_auth_cache_free(c);
 }

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/bounds.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -403,8 +405,24 @@ t_json_depth(void)
 	err_msg(NULL, 0, "%s", "nothing happens");
 }
 
+/* CLOCK_MONOTONIC in ms: never goes back, and a 20 ms nap shows. */
+static void
+t_clock_mono(void)
+{
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	long long a, b;
+
+	a = clock_mono_ms();
+	ASSERT_TRUE(a >= 0);
+	nanosleep(&nap, NULL);
+	b = clock_mono_ms();
+	ASSERT_TRUE(b >= a + 19);
+	ASSERT_TRUE(b < a + 10000);
+}
+
 static const struct testlib_case cases[] = {
 	{ "buf_max", t_buf_max },
+	{ "clock_mono", t_clock_mono },
 	{ "json_depth", t_json_depth },
 	{ "buf_sticky", t_buf_sticky },
 	{ "buf_printf", t_buf_printf },
