@@ -33,6 +33,8 @@
 /* Prune finished history this often (worker 0 of each daemon), at most
  * this many rows per statement and statements per turn. */
 #define PRUNE_EVERY_MS		60000
+#define PRUNE_BATCH		1000
+#define PRUNE_ROUNDS		10
 
 /*
  * A claim slower than this refreshes the outbox's statistics, at most
@@ -45,8 +47,6 @@
  */
 #define ANALYZE_SLOW_MS		20
 #define ANALYZE_EVERY_MS	10000
-#define PRUNE_BATCH		1000
-#define PRUNE_ROUNDS		10
 
 struct sync_thread {
 	struct sync_workers *w;
@@ -117,7 +117,6 @@ rng_seed(unsigned idx)
 	    0x9E3779B97F4A7C15ULL);
 	return s != 0 ? s : 0x9E3779B97F4A7C15ULL;
 }
-
 
 /* "<host>:<pid>/<what>" into out. */
 static void
